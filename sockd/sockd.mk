@@ -1,0 +1,81 @@
+# dante 1.4.2's sockd from Debian's source package: static, musl, stripped, linked with the
+# socket()/setsockopt() wrappers of sockd/mptcp_socket.c so that its TCP sockets are MPTCP.
+DANTE_VERSION := 1.4.2
+DANTE_ORIG := dante_$(DANTE_VERSION)+dfsg.orig.tar.xz
+# A local archive instead of apt; checked against the pinned sha256 of $(DANTE_ORIG) all the same.
+DANTE_TARBALL ?=
+# Built inside the unpacked tree: dante's configure writes generated headers relative to the
+# current directory, so an out-of-tree build fails.
+DANTE_DIR := $(B)/dante
+SOCKD_OBJ := $(B)/sockd-mptcp
+# Everything sockd can do without that we do not need: no client library, no preloading, no
+# external authentication libraries, no pidfile (init supervises sockd in the foreground).
+DANTE_CONFIGURE := --disable-client --disable-preload --disable-pidfile \
+	--disable-shared --enable-static --without-libwrap --without-pam --without-gssapi \
+	--without-krb5 --without-sasl --without-ldap --without-upnp --without-bsdauth \
+	--without-glibc-secure --with-sockd-conf=/etc/sockd.conf
+# Given to dante's make, not to configure: configure's link tests cannot take libtool's
+# -all-static (without which libtool links dynamically), and configure appends -O2 -ggdb.
+DANTE_CFLAGS := -Os -ffunction-sections -fdata-sections
+DANTE_LDFLAGS := -all-static -Wl,--gc-sections -Wl,--wrap=socket -Wl,--wrap=setsockopt
+
+.PHONY: sockd
+sockd: $(O)/bin/sockd
+
+# Succeed when file $(1) has the sha256 pinned for $(2) in $(HASHES).
+sockd_verify = want=$$(awk -v f='$(2)' '$$1 == "sha256" && $$3 == f { print $$2 }' '$(HASHES)'); \
+	got=$$(sha256sum '$(1)' | cut -d' ' -f1); \
+	[ -n "$$want" ] && [ "$$got" = "$$want" ] || \
+	{ echo "sockd: $(1): sha256 $$got, pinned $$want for $(2)" >&2; exit 1; }
+
+ifeq ($(DANTE_TARBALL),)
+DANTE_ARCHIVE := $(DL)/$(DANTE_ORIG)
+$(DANTE_ARCHIVE): | deps
+	$(FETCH) src dante=$(DANTE_VERSION)+dfsg-7 $(DANTE_ORIG)
+else
+DANTE_ARCHIVE := $(DANTE_TARBALL)
+endif
+
+$(DANTE_DIR)/.extracted: $(DANTE_ARCHIVE) | deps
+	@$(call sockd_verify,$<,$(DANTE_ORIG))
+	rm -rf $(DANTE_DIR) && mkdir -p $(DANTE_DIR)
+	tar -xJf $< -C $(DANTE_DIR) --strip-components=1
+	@[ -x $(DANTE_DIR)/configure ] || { echo "sockd: $< did not unpack to a dante tree" >&2; exit 1; }
+	touch $@
+
+# CPP must be given: configure's own guess (musl-gcc -E) keeps line markers that break its
+# header probes. LDFLAGS=-static: our musl has no dynamic loader, so configure's test programs
+# must be static to run.
+$(DANTE_DIR)/config.status: $(DANTE_DIR)/.extracted $(MUSL_GCC)
+	$(call banner,sockd dante $(DANTE_VERSION))
+	cd $(DANTE_DIR) && nice ./configure CC=$(MUSL_GCC) CPP='$(MUSL_GCC) -E -P' \
+		CFLAGS='$(DANTE_CFLAGS)' LDFLAGS=-static $(DANTE_CONFIGURE) > configure.out 2>&1 || \
+		{ tail -20 configure.out; echo "sockd: configure failed, see $(DANTE_DIR)/configure.out" >&2; exit 1; }
+	touch $@
+
+$(SOCKD_OBJ)/mptcp_socket.o: $(TOP)/sockd/mptcp_socket.c $(TOP)/sockd/mptcp_socket.h $(MUSL_GCC)
+	@mkdir -p $(@D)
+	$(MUSL_GCC) -std=c11 $(GUEST_CFLAGS) -c -o $@ $<
+
+# dante's own make is incremental; the wrapper object rides in through LIBS.
+$(DANTE_DIR)/sockd/sockd: $(DANTE_DIR)/config.status $(SOCKD_OBJ)/mptcp_socket.o
+	$(call banner,sockd dante $(DANTE_VERSION))
+	nice $(MAKE) -C $(DANTE_DIR) -j$(JOBS) CFLAGS='$(DANTE_CFLAGS)' LDFLAGS='$(DANTE_LDFLAGS)' \
+		LIBS='$(SOCKD_OBJ)/mptcp_socket.o' > $(DANTE_DIR)/make.out 2>&1 || \
+		{ tail -30 $(DANTE_DIR)/make.out; echo "sockd: build failed, see $(DANTE_DIR)/make.out" >&2; exit 1; }
+	touch $@
+
+# Refuse a binary that lost the wrappers or is not static: it would run, just without MPTCP.
+$(O)/bin/sockd: $(DANTE_DIR)/sockd/sockd
+	@nm $< | grep -q ' T __wrap_socket$$' && nm $< | grep -q ' T __wrap_setsockopt$$' || \
+		{ echo "sockd: $< lacks the MPTCP socket wrappers" >&2; exit 1; }
+	@file $< | grep -q 'statically linked' || { echo "sockd: $< is not static: $$(file -b $<)" >&2; exit 1; }
+	@mkdir -p $(@D)
+	strip -o $@ $<
+
+UNIT_TESTS += $(B)/tests/test_mptcp_socket
+$(B)/tests/test_mptcp_socket: $(TOP)/tests/unit/test_mptcp_socket.c $(TOP)/sockd/mptcp_socket.c \
+		$(TOP)/sockd/mptcp_socket.h $(TOP)/tests/unit/check.h
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -O2 -I$(TOP)/sockd -I$(TOP)/tests/unit -o $@ \
+		$(TOP)/tests/unit/test_mptcp_socket.c $(TOP)/sockd/mptcp_socket.c
