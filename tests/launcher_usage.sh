@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# tests/launcher_usage.sh: tools/mpsocks on bad input. Every case must exit 2 with exactly one
+# line of output and create nothing: links, addresses, rules, routes, nft ruleset, ip_forward
+# and the state dir are compared before and after. Runs in a network namespace of its own
+# (one veth "uplink" with a gateway route, one without), as root, no VM needed.
+# Prints "PASS: launcher: CASE" / "FAIL: launcher: CASE (why)"; exits 1 if any case failed.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+LAUNCHER=$TOP/tools/mpsocks
+NS=mps-usage-$$
+NAME=usage$$ # an instance name no one else uses, so its state dir must never appear
+NAME=${NAME:0:13}
+FAILED=0
+PASSED=0
+
+pass() { printf 'PASS: launcher: %s\n' "$1"; PASSED=$((PASSED + 1)); }
+fail() { printf 'FAIL: launcher: %s (%s)\n' "$1" "$2"; FAILED=$((FAILED + 1)); }
+
+in_ns() { ip netns exec "$NS" "$@"; }
+
+setup() {
+	ip netns add "$NS"
+	in_ns ip link set lo up
+	# No IPv6: its link-local addresses and DAD would change the snapshot by themselves.
+	in_ns sh -c 'echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6; echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6' 2>/dev/null || true
+	# up0: an uplink with a default route via 198.18.0.1; up1: one without any gateway.
+	in_ns ip link add up0 type veth peer name peer0
+	in_ns ip link add up1 type veth peer name peer1
+	in_ns ip addr add 198.18.0.2/24 dev up0
+	in_ns ip addr add 198.18.1.2/24 dev up1
+	local l
+	for l in up0 peer0 up1 peer1; do in_ns ip link set "$l" up; done
+	in_ns ip route add default via 198.18.0.1 dev up0
+}
+
+cleanup() { ip netns del "$NS" 2>/dev/null || true; }
+
+# Everything the launcher could create, as text.
+snapshot() {
+	in_ns ip -o link show | sed 's/ qlen [0-9]*//'
+	in_ns ip -o -4 addr show
+	in_ns ip -4 rule show
+	in_ns ip -4 route show table all
+	in_ns nft list ruleset
+	in_ns cat /proc/sys/net/ipv4/ip_forward
+	ls -d "/run/mpsocks/$NAME" "/run/mpsocks/${NAME}x" 2>/dev/null || true
+}
+
+# expect_bad CASE [AS_USER] -- ARGS...: exit 2, one line, nothing created.
+expect_bad() {
+	local case=$1 before after out rc=0 lines
+	shift
+	local -a run=(env)
+	if [ "$1" = nobody ]; then
+		# No sudo to fall back on: the launcher must say it needs root.
+		run=(setpriv --reuid=65534 --regid=65534 --clear-groups env MPSOCKS_SUDO=)
+		shift
+	fi
+	[ "$1" = -- ] && shift
+	before=$(snapshot)
+	out=$(in_ns "${run[@]}" "$LAUNCHER" "$@" </dev/null 2>&1) || rc=$?
+	after=$(snapshot)
+	lines=$(printf '%s\n' "$out" | grep -c '' || true)
+	if [ "$rc" -ne 2 ]; then
+		fail "$case" "exit $rc, want 2: $(printf '%s' "$out" | head -n1)"
+	elif [ -z "$out" ] || [ "$lines" -ne 1 ]; then
+		fail "$case" "want one line of output, got $lines"
+	elif [[ $out != mpsocks:* ]]; then
+		fail "$case" "the line does not start with 'mpsocks:': $out"
+	elif [ "$before" != "$after" ]; then
+		fail "$case" "something was created: $(diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep '^[<>]' | head -n1)"
+	else
+		pass "$case"
+	fi
+}
+
+main() {
+	[ "$(id -u)" -eq 0 ] || { echo "FAIL: launcher: setup (needs root)"; exit 1; }
+	trap cleanup EXIT
+	setup
+
+	expect_bad "no command" --
+	expect_bad "unknown command" -- launch
+	expect_bad "unknown option" -- up --name "$NAME" --frobnicate
+	expect_bad "unexpected argument" -- up --name "$NAME" up0
+	expect_bad "option without its value" -- up --name "$NAME" --port
+	expect_bad "flag given a value" -- up --name "$NAME" --uplink up0 --detach=yes
+	expect_bad "interface that does not exist" -- up --name "$NAME" --uplink nosuch0
+	expect_bad "interface name with a slash" -- up --name "$NAME" --uplink ../up0
+	expect_bad "empty interface" -- up --name "$NAME" --uplink @198.18.0.1
+	expect_bad "gateway not an address (name)" -- up --name "$NAME" --uplink up0@gateway
+	expect_bad "gateway not an address (octet > 255)" -- up --name "$NAME" --uplink up0@198.18.0.256
+	expect_bad "gateway not an address (3 octets)" -- up --name "$NAME" --uplink up0@198.18.0
+	expect_bad "gateway empty" -- up --name "$NAME" --uplink up0@
+	expect_bad "unknown uplink flag" -- up --name "$NAME" --uplink up0@198.18.0.1:primary
+	expect_bad "no gateway found for uplink" -- up --name "$NAME" --uplink up0 --uplink up1
+	expect_bad "too many uplinks" -- up --name "$NAME" --uplink up0 --uplink up0 --uplink up0 \
+		--uplink up0 --uplink up0 --uplink up0 --uplink up0 --uplink up0 --uplink up0
+	expect_bad "port 0" -- up --name "$NAME" --uplink up0 --port 0
+	expect_bad "port 65536" -- up --name "$NAME" --uplink up0 --port 65536
+	expect_bad "port not a number" -- up --name "$NAME" --uplink up0 --port socks
+	expect_bad "port negative" -- up --name "$NAME" --uplink up0 --port=-1
+	expect_bad "name too long for interface names" -- up --name "${NAME}xxxxxxxxxxxxxx" --uplink up0
+	expect_bad "name too long (down)" -- down --name "${NAME}xxxxxxxxxxxxxx"
+	expect_bad "name with a hyphen" -- up --name "a-b" --uplink up0
+	expect_bad "name empty" -- up --name "" --uplink up0
+	expect_bad "accel unknown" -- up --name "$NAME" --uplink up0 --accel xen
+	expect_bad "mem too small" -- up --name "$NAME" --uplink up0 --mem 8
+	expect_bad "user without password" -- up --name "$NAME" --uplink up0 --user alice
+	expect_bad "user with a space" -- up --name "$NAME" --uplink up0 --user "alice:open sesame"
+	expect_bad "dns not an address" -- up --name "$NAME" --uplink up0 --dns resolver
+	expect_bad "allow not a CIDR" -- up --name "$NAME" --uplink up0 --allow 10.0.0.0/33
+	expect_bad "kernel file missing" -- up --name "$NAME" --uplink up0 --kernel /nonexistent/bzImage
+	expect_bad "down: unknown option" -- down --name "$NAME" --uplink up0
+	expect_bad "status: unknown option" -- status --name "$NAME" --detach
+	expect_bad "missing root (up)" nobody -- up --name "$NAME" --uplink up0@198.18.0.1
+	expect_bad "missing root (down)" nobody -- down --name "$NAME"
+
+	[ "$FAILED" -eq 0 ]
+}
+
+main "$@"
