@@ -1,0 +1,174 @@
+# shellcheck shell=bash
+# The offline multipath test bed, as functions for tests/run and tests/bench/run (source it).
+#
+#   namespace BED_HOST (mps-h-PID)            namespace BED_INET (mps-i-PID)
+#     upI 198.18.I.2/24  <---- veth ---->  dnI 198.18.I.1/24      (I = 0 .. BED_UPLINKS-1)
+#                                          lo 198.51.100.1: mptcp_server :80,
+#                                                                   dnsmasq server.test
+# tools/mpsocks runs inside BED_HOST with --uplink upI@198.18.I.1. Everything a bed creates is
+# named after the creating shell's PID and listed under BED_DIR, so bed_destroy (also called
+# from a trap) removes exactly it, and bed_sweep removes beds whose creator died by SIGKILL.
+
+BED_SERVER_ADDR=198.51.100.1
+BED_SERVER_NAME=server.test
+BED_SERVER_PORT=80
+
+# bed_log TEXT: progress on stderr, so stdout stays PASS/FAIL lines.
+bed_log() { printf 'bed: %s\n' "$*" >&2; }
+
+# bed_create UPLINKS SERVER_BIN: namespaces, veths, server, dnsmasq. Sets BED_HOST, BED_INET,
+# BED_DIR, BED_UPLINKS, BED_SERVER_LOG.
+bed_create() {
+	local n=$1 server=$2 i
+	BED_UPLINKS=$n
+	BED_HOST=mps-h-$$ BED_INET=mps-i-$$
+	BED_DIR=$(mktemp -d "/tmp/mps-bed-$$.XXXX") || return 1
+	BED_SERVER_LOG=$BED_DIR/server.log
+	export BED_UPLINKS BED_HOST BED_INET BED_DIR BED_SERVER_LOG BED_SERVER_ADDR BED_SERVER_NAME BED_SERVER_PORT
+	# Every step checks itself: callers run this in an if, where errexit does not apply.
+	ip netns add "$BED_HOST" && ip netns add "$BED_INET" &&
+		ip -n "$BED_HOST" link set lo up && ip -n "$BED_INET" link set lo up || return 1
+	for ((i = 0; i < n; i++)); do
+		ip -n "$BED_HOST" link add name "up$i" type veth peer name "dn$i" netns "$BED_INET" &&
+			ip -n "$BED_HOST" addr add "198.18.$i.2/24" dev "up$i" &&
+			ip -n "$BED_INET" addr add "198.18.$i.1/24" dev "dn$i" &&
+			ip -n "$BED_HOST" link set "up$i" up &&
+			ip -n "$BED_INET" link set "dn$i" up || return 1
+	done
+	# On lo: reachable through every uplink, and no dummy driver is needed. The server
+	# accepts the joins of every uplink; the default limits (2 subflows) would cap it.
+	ip -n "$BED_INET" addr add "$BED_SERVER_ADDR/32" dev lo &&
+		ip -n "$BED_INET" mptcp limits set subflows 8 add_addr_accepted 8 || return 1
+	# ip netns exec bind-mounts this over /etc/resolv.conf: the launcher's default --dns.
+	mkdir -p "/etc/netns/$BED_HOST" &&
+		echo "nameserver $BED_SERVER_ADDR" >"/etc/netns/$BED_HOST/resolv.conf" || return 1
+	ip netns exec "$BED_INET" "$server" "$BED_SERVER_ADDR" "$BED_SERVER_PORT" \
+		>>"$BED_SERVER_LOG" 2>"$BED_DIR/server.err" &
+	echo $! >"$BED_DIR/server.pid"
+	ip netns exec "$BED_INET" dnsmasq --conf-file=/dev/null --no-resolv --no-hosts \
+		--bind-interfaces --listen-address="$BED_SERVER_ADDR" \
+		--address="/$BED_SERVER_NAME/$BED_SERVER_ADDR" --pid-file="$BED_DIR/dnsmasq.pid" \
+		--log-facility="$BED_DIR/dnsmasq.log" || return 1
+	bed_wait_server || return 1
+	bed_log "up: $BED_HOST <-> $BED_INET, $n uplinks, work dir $BED_DIR"
+}
+
+# bed_wait_server: until the server accepts (it is started in the background).
+bed_wait_server() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		grep -q listening "$BED_DIR/server.err" 2>/dev/null && return 0
+		kill -0 "$(cat "$BED_DIR/server.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	bed_log "mptcp_server did not start: $(cat "$BED_DIR/server.err" 2>/dev/null)"
+	return 1
+}
+
+# bed_register_instance NAME: a tools/mpsocks instance bed_destroy must take down.
+bed_register_instance() { echo "$1" >>"$BED_DIR/instances"; }
+
+# bed_destroy: undo bed_create and every registered launcher instance; safe to call twice
+# and on a half-created bed.
+bed_destroy() {
+	local name pid
+	[ -n "${BED_HOST:-}" ] || return 0
+	if [ -f "${BED_DIR:-}/instances" ]; then
+		while read -r name; do
+			timeout 60 ip netns exec "$BED_HOST" "${MPSOCKS:-false}" down --name "$name" \
+				>/dev/null 2>&1 || bed_log "mpsocks down --name $name failed"
+		done <"$BED_DIR/instances"
+	fi
+	cat "$BED_DIR/server.pid" "$BED_DIR/dnsmasq.pid" 2>/dev/null | while read -r pid; do
+		kill "$pid" 2>/dev/null || true
+	done
+	bed_destroy_netns "$BED_HOST"
+	bed_destroy_netns "$BED_INET"
+	rm -rf "/etc/netns/$BED_HOST" "/etc/netns/$BED_INET"
+	rmdir /etc/netns 2>/dev/null || true
+	[ "${BED_KEEP_DIR:-0}" = 1 ] || rm -rf "$BED_DIR"
+	BED_HOST=
+}
+
+# bed_destroy_netns NS: kill what still runs in NS (all of it is ours), then delete it.
+bed_destroy_netns() {
+	local ns=$1 pids i sig
+	ip netns list | grep -qw "^$ns" || return 0
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null || true)
+		[ ${#pids[@]} -gt 0 ] || break
+		sig=-TERM
+		[ "$i" -le 5 ] || sig=-KILL
+		kill "$sig" "${pids[@]}" 2>/dev/null || true
+		sleep 0.2
+	done
+	ip netns del "$ns" 2>/dev/null || true
+}
+
+# bed_sweep: remove beds left by runs that were killed with SIGKILL (their PID is gone).
+bed_sweep() {
+	local ns pid
+	for ns in $(ip netns list | awk '$1 ~ /^mps-[hi]-[0-9]+$/ {print $1}'); do
+		pid=${ns##*-}
+		kill -0 "$pid" 2>/dev/null && continue
+		bed_log "removing stale $ns"
+		bed_destroy_netns "$ns"
+		rm -rf "/etc/netns/$ns" "/tmp/mps-bed-$pid".*
+	done
+}
+
+# bed_shape RATE: tbf both ways on every uplink (host side: upload, inet side: download).
+# The queue holds ~50 ms at RATE, like a modest real uplink.
+bed_shape() {
+	local rate=$1 i
+	for ((i = 0; i < BED_UPLINKS; i++)); do
+		ip netns exec "$BED_HOST" tc qdisc replace dev "up$i" root tbf rate "$rate" burst 32kb latency 50ms
+		ip netns exec "$BED_INET" tc qdisc replace dev "dn$i" root tbf rate "$rate" burst 32kb latency 50ms
+	done
+}
+
+bed_unshape() {
+	local i
+	for ((i = 0; i < BED_UPLINKS; i++)); do
+		ip netns exec "$BED_HOST" tc qdisc del dev "up$i" root 2>/dev/null || true
+		ip netns exec "$BED_INET" tc qdisc del dev "dn$i" root 2>/dev/null || true
+	done
+}
+
+# bed_link I up|down: the host side of uplink I (what a pulled cable looks like to the host).
+bed_link() { ip -n "$BED_HOST" link set "up$1" "$2"; }
+
+# bed_rx_bytes I: bytes the host side of uplink I received so far (download direction).
+bed_rx_bytes() { ip netns exec "$BED_HOST" cat "/sys/class/net/up$1/statistics/rx_bytes"; }
+
+# bed_host_mptcp on|off: let programs in BED_HOST itself use MPTCP over every uplink (the
+# benchmarks' baseline): a route to the server, one routing table per uplink selected by
+# source address, and a subflow endpoint per extra uplink.
+bed_host_mptcp() {
+	local i
+	if [ "$1" = on ]; then
+		ip -n "$BED_HOST" route replace "$BED_SERVER_ADDR/32" via 198.18.0.1 dev up0
+		ip -n "$BED_HOST" mptcp limits set subflows 8 add_addr_accepted 8
+		for ((i = 0; i < BED_UPLINKS; i++)); do
+			ip -n "$BED_HOST" route replace default via "198.18.$i.1" dev "up$i" table $((100 + i))
+			ip -n "$BED_HOST" rule add from "198.18.$i.2" table $((100 + i)) pref $((100 + i))
+			[ "$i" = 0 ] || ip -n "$BED_HOST" mptcp endpoint add "198.18.$i.2" dev "up$i" subflow
+		done
+	else
+		ip -n "$BED_HOST" mptcp endpoint flush
+		for ((i = 0; i < BED_UPLINKS; i++)); do
+			ip -n "$BED_HOST" rule del pref $((100 + i)) 2>/dev/null || true
+			ip -n "$BED_HOST" route flush table $((100 + i)) 2>/dev/null || true
+		done
+		ip -n "$BED_HOST" route del "$BED_SERVER_ADDR/32" 2>/dev/null || true
+	fi
+}
+
+# bed_report TAG: the server's line for the connection tagged TAG (the last one).
+bed_report() { grep " tag=$1 " "$BED_SERVER_LOG" | tail -n 1; }
+
+# bed_field LINE KEY: the value of KEY=... in a report line.
+bed_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n 1; }
+
+# bed_subflow_peers LINE: the distinct remote addresses of the subflows in a report line.
+bed_subflow_peers() { tr ' ' '\n' <<<"$1" | sed -n 's/^sf=[^>]*>\([0-9.]*\):.*/\1/p' | sort -u; }

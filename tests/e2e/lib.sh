@@ -1,0 +1,162 @@
+# shellcheck shell=bash
+# Helpers shared by the end-to-end test groups (tests/e2e/*.sh). A group runs in the bed that
+# tests/run created (BED_* variables, see tests/bed/bed.sh) and prints only PASS/FAIL lines on
+# stdout; everything else goes to stderr (tests/run keeps it in the log).
+# shellcheck source=tests/bed/bed.sh
+source "$TOP/tests/bed/bed.sh"
+
+MIB=$((1024 * 1024))
+T_REASON=$(mktemp "$BED_DIR/reason.XXXX")
+
+# fail TEXT: end the current test with TEXT as the reason.
+fail() {
+	echo "$*" >>"$T_REASON"
+	echo "fail: $*" >&2
+	exit 1
+}
+
+# run_test NAME FUNC [ARGS]: one PASS/FAIL line for FUNC. FUNC runs in a subshell with
+# errexit, so any failing command fails the test and names itself as the reason.
+run_test() {
+	local name=$1 rc
+	shift
+	: >"$T_REASON"
+	echo "--- $name" >&2
+	set +e
+	(
+		set -eE
+		trap 'echo "line $LINENO: $BASH_COMMAND failed" >>"$T_REASON"' ERR
+		"$@" >&2
+	)
+	rc=$?
+	set -e
+	if [ "$rc" = 0 ]; then
+		echo "PASS: e2e: $name"
+	else
+		echo "FAIL: e2e: $name ($(head -n 1 "$T_REASON"))"
+	fi
+}
+
+# in_host CMD...: run CMD inside the bed's host namespace (where the clients live).
+in_host() { ip netns exec "$BED_HOST" "$@"; }
+
+# vm_up NAME [LAUNCHER ARGS]: boots an instance with tools/mpsocks up --detach inside the host
+# namespace and sets PROXY=ADDR:PORT from its socks5h:// line. On failure sets VM_ERR and
+# returns 1; the tests then fail with that reason.
+vm_up() {
+	local name=$1 out args=()
+	shift
+	VM_ERR='' PROXY=''
+	if [ ! -x "$MPSOCKS" ]; then
+		VM_ERR="launcher $MPSOCKS missing"
+		return 1
+	fi
+	[ -z "${KERNEL:-}" ] || args+=(--kernel "$KERNEL")
+	[ -z "${INITRD:-}" ] || args+=(--initrd "$INITRD")
+	for f in "${KERNEL:-}" "${INITRD:-}"; do
+		if [ -n "$f" ] && [ ! -f "$f" ]; then
+			VM_ERR="guest image $f missing"
+			return 1
+		fi
+	done
+	bed_register_instance "$name"
+	out=$BED_LOGS/$name.up
+	echo "vm_up: $MPSOCKS up --detach --name $name ${args[*]} $*" >&2
+	if ! timeout 180 ip netns exec "$BED_HOST" "$MPSOCKS" up --detach --name "$name" \
+		--accel tcg --dns "$BED_SERVER_ADDR" "${args[@]}" "$@" >"$out" 2>&1 </dev/null; then
+		VM_ERR="mpsocks up failed: $(grep -v '^$' "$out" | tail -n 1)"
+		cat "$out" >&2
+		return 1
+	fi
+	PROXY=$(grep -o 'socks5h://[0-9.]*:[0-9]*' "$out" | head -n 1 | sed 's|socks5h://||')
+	if [ -z "$PROXY" ]; then
+		VM_ERR="mpsocks up printed no socks5h://ADDR:PORT line"
+		return 1
+	fi
+	echo "vm_up: $name ready at $PROXY" >&2
+}
+
+# vm_down NAME: tools/mpsocks down, keeping the console log.
+vm_down() {
+	cp "/run/mpsocks/$1/console.log" "$BED_LOGS/$1.console.log" 2>/dev/null || true
+	timeout 60 ip netns exec "$BED_HOST" "$MPSOCKS" down --name "$1" >&2 2>&1 || true
+}
+
+# need_vm: first line of every test that needs the instance the group booted.
+need_vm() { [ -n "${PROXY:-}" ] || fail "no VM: ${VM_ERR:-not booted}"; }
+
+# console_log NAME: path of an instance's serial console log.
+console_log() { echo "/run/mpsocks/$1/console.log"; }
+
+# wait_report TAG: the server's line for TAG; the server writes it once the client closed.
+wait_report() {
+	local i line
+	for ((i = 0; i < 100; i++)); do
+		line=$(bed_report "$1")
+		if [ -n "$line" ]; then
+			echo "$line"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "the server logged no connection tagged $1"
+}
+
+# curl_socks MODE [CURL ARGS]: curl through the proxy; MODE ip (--socks5, the URL holds an IP)
+# or name (--socks5-hostname: the VM resolves the name).
+curl_socks() {
+	local mode=$1
+	shift
+	if [ "$mode" = name ]; then
+		in_host curl -sS --max-time 180 --socks5-hostname "$PROXY" "$@"
+	else
+		in_host curl -sS --max-time 180 --socks5 "$PROXY" "$@"
+	fi
+}
+
+# server_url MODE PATH: the server's URL by IP or by name.
+server_url() {
+	if [ "$1" = name ]; then
+		echo "http://$BED_SERVER_NAME$2"
+	else
+		echo "http://$BED_SERVER_ADDR$2"
+	fi
+}
+
+# check_download TAG FILE BYTES: FILE holds exactly what the server sent for TAG.
+check_download() {
+	local tag=$1 file=$2 bytes=$3 line sum size
+	line=$(wait_report "$tag")
+	size=$(stat -c %s "$file")
+	sum=$(sha256sum "$file" | cut -d' ' -f1)
+	[ "$(bed_field "$line" complete)" = 1 ] || fail "server did not finish sending $tag"
+	[ "$(bed_field "$line" out)" = "$bytes" ] || fail "server sent $(bed_field "$line" out) of $bytes bytes"
+	[ "$size" = "$bytes" ] || fail "received $size of $bytes bytes"
+	[ "$sum" = "$(bed_field "$line" sha256_out)" ] || fail "sha256 received $sum != sent $(bed_field "$line" sha256_out)"
+}
+
+# check_upload TAG FILE RESPONSE: the server received exactly FILE for TAG.
+check_upload() {
+	local tag=$1 file=$2 resp=$3 line sum
+	line=$(wait_report "$tag")
+	sum=$(sha256sum "$file" | cut -d' ' -f1)
+	[ "$(bed_field "$line" in)" = "$(stat -c %s "$file")" ] || fail "server received $(bed_field "$line" in) of $(stat -c %s "$file") bytes"
+	[ "$(bed_field "$line" sha256_in)" = "$sum" ] || fail "sha256 sent $sum != received $(bed_field "$line" sha256_in)"
+	[ "$(bed_field "$resp" sha256_in)" = "$sum" ] || fail "the server's answer does not carry the upload's sha256"
+}
+
+# random_file PATH MIB: a file of random bytes (made once per run).
+random_file() {
+	[ -f "$1" ] || head -c $(($2 * MIB)) /dev/urandom >"$1"
+	echo "$1"
+}
+
+# tag NAME: a transfer tag unique in this run.
+tag() { echo "$1-$RANDOM$RANDOM"; }
+
+# count_lines PATTERN FILE: how many lines of FILE match (0 when FILE is missing).
+count_lines() {
+	local n
+	n=$(grep -c -- "$1" "$2" 2>/dev/null) || true
+	echo "${n:-0}"
+}

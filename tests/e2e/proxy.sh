@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# The proxy tests that share one guest with three uplinks (no authentication, debug shell):
+# transfers by IP and by name, subflows per uplink, malformed SOCKS input, 200 concurrent
+# connections, sockd restart, and last (they cut uplinks) the failover tests.
+set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+source "$TOP/tests/e2e/lib.sh"
+PY=$(command -v /usr/bin/python3 || command -v python3)
+VM=$(printf 't%05dp' $(($$ % 100000)))
+
+# transfer_both_ways MODE: 20 MiB down then 20 MiB up through the proxy, both checked.
+transfer_both_ways() {
+	local mode=$1 down up file resp
+	need_vm
+	down=$(tag "down-$mode") up=$(tag "up-$mode")
+	curl_socks "$mode" -o "$BED_DIR/$down" "$(server_url "$mode" "/bytes/$((20 * MIB))?tag=$down")"
+	check_download "$down" "$BED_DIR/$down" $((20 * MIB))
+	file=$(random_file "$BED_DIR/upload-20m" 20)
+	resp=$(curl_socks "$mode" -T "$file" "$(server_url "$mode" "/upload?tag=$up")")
+	check_upload "$up" "$file" "$resp"
+	rm -f "$BED_DIR/$down"
+}
+
+# subflows_per_uplink: the server sees one subflow from each uplink's address.
+subflows_per_uplink() {
+	local t line peers want
+	need_vm
+	t=$(tag subflows)
+	curl_socks ip -o /dev/null "$(server_url ip "/bytes/$((8 * MIB))?tag=$t")"
+	line=$(wait_report "$t")
+	echo "server: $line"
+	[ "$(bed_field "$line" mptcp)" = 1 ] || fail "the server saw plain TCP, not MPTCP"
+	peers=$(bed_subflow_peers "$line" | tr '\n' ' ')
+	want="198.18.0.2 198.18.1.2 198.18.2.2 "
+	[ "$peers" = "$want" ] || fail "subflows came from [${peers% }], want [${want% }]"
+}
+
+# garbage_case CASE: one malformed input, then the proxy must still work.
+garbage_case() {
+	need_vm
+	in_host "$PY" "$TOP/tests/e2e/socks_garbage.py" "${PROXY%:*}" "${PROXY#*:}" \
+		"$BED_SERVER_ADDR" "$BED_SERVER_PORT" "$1" || fail "see log: $1"
+}
+
+# sockd_not_restarted BEFORE: sockd never exited since the console had BEFORE exit lines.
+sockd_not_restarted() {
+	need_vm
+	local now
+	now=$(count_lines 'sockd exited' "$(console_log "$VM")")
+	[ -s "$(console_log "$VM")" ] || fail "console log $(console_log "$VM") is empty"
+	[ "$now" = "$1" ] || fail "sockd exited $((now - $1)) time(s) during the malformed input"
+}
+
+# concurrent N: N transfers of 1 MiB at once through the proxy, each checked.
+concurrent() {
+	local n=$1 i dir=$BED_DIR/par base sums line bad=0 t
+	need_vm
+	mkdir -p "$dir"
+	base=$(tag par)
+	for ((i = 0; i < n; i++)); do
+		printf 'url = "%s"\noutput = "%s"\n' \
+			"$(server_url ip "/bytes/$MIB?tag=$base-$i")" "$dir/$i"
+	done >"$dir/curl.conf"
+	curl_socks ip --parallel --parallel-immediate --parallel-max "$n" -K "$dir/curl.conf" ||
+		echo "curl reported failures; checking each transfer" >&2
+	sleep 1
+	sums=$(cd "$dir" && sha256sum -- [0-9]*)
+	for ((i = 0; i < n; i++)); do
+		line=$(bed_report "$base-$i")
+		t=$(awk -v f="$i" '$2 == f {print $1}' <<<"$sums")
+		if [ -z "$line" ] || [ "$(bed_field "$line" complete)" != 1 ] ||
+			[ "$(stat -c %s "$dir/$i" 2>/dev/null)" != "$MIB" ] ||
+			[ "$t" != "$(bed_field "$line" sha256_out)" ]; then
+			bad=$((bad + 1))
+			echo "transfer $i bad: ${line:-no server line}" >&2
+		fi
+	done
+	rm -rf "$dir"
+	[ "$bad" = 0 ] || fail "$bad of $n transfers missing or corrupt"
+}
+
+# sockd_restart: kill sockd from the guest's debug shell, time until the proxy answers again.
+sockd_restart() {
+	local log exits t0 t1 i sock probe
+	need_vm
+	log=$(console_log "$VM") sock=/run/mpsocks/$VM/console.sock
+	[ -S "$sock" ] || fail "no console socket $sock"
+	exits=$(count_lines 'sockd exited' "$log")
+	t0=$(date +%s.%N)
+	# shellcheck disable=SC2016 # expanded by the guest's shell
+	printf '\nkill $(pidof sockd)\n' | timeout 5 socat -u - "UNIX-CONNECT:$sock"
+	for ((i = 0; i < 40; i++)); do
+		[ "$(count_lines 'sockd exited' "$log")" -gt "$exits" ] && break
+		sleep 0.05
+	done
+	[ "$(count_lines 'sockd exited' "$log")" -gt "$exits" ] ||
+		fail "the console shows no 'sockd exited' line within 2 s of the kill"
+	probe=$BED_DIR/probe
+	for ((i = 0; i < 100; i++)); do
+		if in_host curl -s --max-time 1 --socks5 "$PROXY" -o "$probe" \
+			"$(server_url ip "/bytes/1024?tag=$(tag probe)")" && [ "$(stat -c %s "$probe")" = 1024 ]; then
+			t1=$(date +%s.%N)
+			echo "proxy answered again $(echo "$t1 - $t0" | bc) s after the kill" >&2
+			[ "$(echo "$t1 - $t0 <= 2" | bc)" = 1 ] || fail "proxy answered only after $(echo "$t1 - $t0" | bc) s"
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "the proxy did not answer again"
+}
+
+# failover UPLINK: cut uplink UPLINK (host side) once 6 MiB of a 30 MiB download (uplinks
+# shaped to 20 Mbit/s) arrived; the download must complete intact.
+failover() {
+	local cut=$1 t out line total=$((30 * MIB)) mark pid tx i
+	need_vm
+	t=$(tag "failover$cut") mark=$BED_DIR/mark-$t out=$BED_DIR/get-$t
+	trap bed_unshape EXIT # this runs in run_test's subshell: undone however it ends
+	bed_shape 20mbit
+	in_host "$MPTCP_GET" --socks "$PROXY" --mark $((6 * MIB)) "$mark" "$BED_SERVER_ADDR" \
+		"$BED_SERVER_PORT" "/bytes/$total?tag=$t" >"$out" &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do
+		[ ! -e "$mark" ] || break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -e "$mark" ] || { kill "$pid" 2>/dev/null; fail "the download never reached 6 MiB"; }
+	kill -0 "$pid" 2>/dev/null || fail "the download ended before the cut: nothing tested"
+	bed_link "$cut" down
+	echo "uplink $cut down at $(date +%T.%N)" >&2
+	wait "$pid" || fail "the download failed after uplink $cut went down: $(cat "$out")"
+	line=$(wait_report "$t")
+	echo "client: $(cat "$out")" >&2
+	echo "server: $line" >&2
+	[ "$(bed_field "$(cat "$out")" bytes)" = "$total" ] || fail "got $(cat "$out")"
+	[ "$(bed_field "$(cat "$out")" sha256)" = "$(bed_field "$line" sha256_out)" ] ||
+		fail "sha256 differs after the failover"
+	# The cut uplink must have carried data, or the test proved nothing.
+	tx=$(tr ' ' '\n' <<<"$line" | sed -n "s/^sf=[^>]*>198\.18\.$cut\.2:[0-9]*,tx=\([0-9]*\),.*/\1/p" | head -n 1)
+	[ "${tx:-0}" -gt $MIB ] || fail "uplink $cut carried only ${tx:-0} bytes before the cut"
+}
+
+main() {
+	local before
+	vm_up "$VM" --debug --uplink up0@198.18.0.1 --uplink up1@198.18.1.1 --uplink up2@198.18.2.1 || true
+	run_test "SOCKS5 CONNECT by IP carries 20 MiB down and 20 MiB up intact (sha256 both ways)" transfer_both_ways ip
+	run_test "SOCKS5 CONNECT by name (socks5h, resolved in the guest) carries 20 MiB down and up intact" transfer_both_ways name
+	run_test "3 uplinks give one connection 3 subflows from 3 distinct uplink addresses" subflows_per_uplink
+	before=$(count_lines 'sockd exited' "$(console_log "$VM")")
+	while read -r c; do
+		run_test "proxy still serves after malformed SOCKS input: $c" garbage_case "$c"
+	done < <("$PY" "$TOP/tests/e2e/socks_garbage.py" --list)
+	run_test "malformed SOCKS input never made sockd exit" sockd_not_restarted "$before"
+	run_test "200 concurrent SOCKS connections of 1 MiB each all arrive intact" concurrent 200
+	run_test "sockd killed inside the guest is restarted and the proxy answers within 2 s" sockd_restart
+	run_test "download survives losing a joined subflow's uplink mid-transfer (sha256 intact)" failover 1
+	run_test "download survives losing the initial subflow's uplink mid-transfer (sha256 intact)" failover 0
+	vm_down "$VM"
+}
+
+main
