@@ -3,8 +3,10 @@
  * Prints one line: bytes=N sha256=H secs=S mbit=G max_gap_ms=M
  * secs runs from the request to the last byte; max_gap_ms is the longest time without any
  * received byte once the body started (the failover stall).
- *   mptcp_get [--socks ADDR:PORT] [--user NAME:PASS] [--tcp] [--mark BYTES FILE] HOST PORT PATH
- * --mark creates FILE once BYTES of body arrived (lets a test cut a link mid-transfer). */
+ *   mptcp_get [--socks ADDR:PORT] [--user NAME:PASS] [--tcp] [--mark BYTES FILE] [--for SECS]
+ *             HOST PORT PATH
+ * --mark creates FILE once BYTES of body arrived (lets a test cut a link mid-transfer);
+ * --for stops after SECS seconds (a goodput measurement; the body is then incomplete). */
 #include "sha256.h"
 #include "socks5.h"
 #include <arpa/inet.h>
@@ -28,6 +30,7 @@ struct opts {
 	unsigned port;
 	int tcp;
 	unsigned long long mark;
+	double seconds;
 };
 
 static double now(void)
@@ -41,7 +44,7 @@ static double now(void)
 static int usage(void)
 {
 	fprintf(stderr, "usage: mptcp_get [--socks ADDR:PORT] [--user NAME:PASS] [--tcp] "
-			"[--mark BYTES FILE] HOST PORT PATH\n");
+			"[--mark BYTES FILE] [--for SECS] HOST PORT PATH\n");
 	return 2;
 }
 
@@ -58,6 +61,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->tcp = 1;
 		else if (!strcmp(argv[i], "--mark") && i + 2 < argc)
 			o->mark = strtoull(argv[++i], NULL, 10), o->mark_file = argv[++i];
+		else if (!strcmp(argv[i], "--for") && i + 1 < argc)
+			o->seconds = atof(argv[++i]);
 		else
 			return -1;
 	}
@@ -187,11 +192,13 @@ int main(int argc, char **argv)
 			close(open(o.mark_file, O_WRONLY | O_CREAT, 0644));
 			marked = 1;
 		}
+		if (o.seconds > 0 && t - t0 >= o.seconds)
+			break;
 	}
 	sha256_hex(&h, hex);
 	printf("bytes=%llu sha256=%s secs=%.3f mbit=%.2f max_gap_ms=%.0f\n", body, hex, last - t0,
 	       (double)body * 8 / 1e6 / (last - t0), gap * 1000);
-	if (body != length) {
+	if (body != length && !(o.seconds > 0 && last - t0 >= o.seconds)) {
 		fprintf(stderr, "mptcp_get: got %llu of %llu bytes\n", body, length);
 		return 1;
 	}
