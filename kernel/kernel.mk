@@ -1,0 +1,80 @@
+# kernel: Debian's linux-source-6.12 -> $(O)/bzImage from tinyconfig + kernel/*.config, plus the
+# uapi headers for guest C code and the host tool gen_init_cpio. The extracted source stays
+# pristine: every kbuild run is out of tree (O=...).
+KERNEL_VERSION := 6.12.117
+KERNEL_DEB := linux-source-6.12_6.12.117-1~deb12u1_all.deb
+KERNEL_DEB_SPEC := linux-source-6.12=6.12.117-1~deb12u1
+# The tarball inside the .deb; KERNEL_TARBALL=/path/to/it skips apt (checked against its pin).
+KERNEL_TARBALL_NAME := linux-source-6.12.tar.xz
+KERNEL_TARBALL ?=
+KSRC := $(B)/linux-source-6.12
+KSRC_STAMP := $(B)/stamps/linux-source-6.12
+KOBJ := $(B)/kernel
+KHDR := $(B)/kernel-headers
+GEN_INIT_CPIO := $(B)/gen_init_cpio
+# Applied in this order on top of tinyconfig; check-config names any that did not survive.
+KERNEL_FRAGMENTS := $(addprefix $(TOP)/kernel/,base.config virt.config mptcp.config initrd.config trim.config)
+# The top make's own command-line variables (O=...) reach kbuild through MAKEFLAGS; the
+# arguments given here take precedence. Without a jobserver from above, use JOBS.
+KMAKE = $(MAKE) -C $(KSRC) ARCH=x86_64 KBUILD_BUILD_USER=mpsocks KBUILD_BUILD_HOST=mpsocks \
+	$(if $(findstring -j,$(MAKEFLAGS)),,-j$(JOBS))
+
+# $(call verify_pinned,PATH,NAME): fail unless PATH has the sha256 that $(HASHES) pins for NAME.
+verify_pinned = want=$$(awk -v f='$(2)' '$$1 == "sha256" && $$3 == f { print $$2 }' '$(HASHES)'); \
+	got=$$(sha256sum < '$(1)' | cut -d' ' -f1); \
+	[ -n "$$want" ] && [ "$$got" = "$$want" ] || \
+	{ echo "$(1): sha256 $$got, but $(HASHES) pins $${want:-nothing} for $(2)" >&2; exit 1; }
+
+.PHONY: kernel
+kernel: $(O)/bzImage $(O)/kernel.config $(KHDR)/.installed $(GEN_INIT_CPIO)
+
+# The source tree: the tarball (from the .deb, or KERNEL_TARBALL) verified, then unpacked
+# beside its final place and moved there, so an interrupted run leaves no half tree.
+$(KSRC_STAMP): | deps
+	$(call banner,kernel linux-$(KERNEL_VERSION) source)
+	rm -rf '$(KSRC)' '$(KSRC).tmp' && mkdir -p '$(KSRC).tmp' '$(@D)'
+ifeq ($(KERNEL_TARBALL),)
+	$(FETCH) bin '$(KERNEL_DEB_SPEC)' '$(KERNEL_DEB)'
+	dpkg-deb --fsys-tarfile '$(DL)/$(KERNEL_DEB)' | \
+		tar -xOf - './usr/src/$(KERNEL_TARBALL_NAME)' > '$(KSRC).tmp/$(KERNEL_TARBALL_NAME)'
+	@$(call verify_pinned,$(KSRC).tmp/$(KERNEL_TARBALL_NAME),$(KERNEL_TARBALL_NAME))
+	tar -xJf '$(KSRC).tmp/$(KERNEL_TARBALL_NAME)' -C '$(KSRC).tmp'
+	rm -f '$(KSRC).tmp/$(KERNEL_TARBALL_NAME)'
+else
+	@[ -f '$(KERNEL_TARBALL)' ] || { echo 'KERNEL_TARBALL=$(KERNEL_TARBALL): no such file' >&2; exit 1; }
+	@$(call verify_pinned,$(KERNEL_TARBALL),$(KERNEL_TARBALL_NAME))
+	tar -xJf '$(KERNEL_TARBALL)' -C '$(KSRC).tmp'
+endif
+	@grep -qx 'SUBLEVEL = $(word 3,$(subst ., ,$(KERNEL_VERSION)))' '$(KSRC).tmp/linux-source-6.12/Makefile' || \
+		{ echo 'kernel source is not linux-$(KERNEL_VERSION)' >&2; exit 1; }
+	mv '$(KSRC).tmp/linux-source-6.12' '$(KSRC)' && rmdir '$(KSRC).tmp'
+	touch '$@'
+
+# tinyconfig, the fragments merged on top, olddefconfig; stop if a requested option was lost.
+$(O)/kernel.config: $(KSRC_STAMP) $(KERNEL_FRAGMENTS) $(TOP)/kernel/check-config
+	$(call banner,kernel linux-$(KERNEL_VERSION) config)
+	mkdir -p '$(KOBJ)'
+	$(KMAKE) -s O='$(KOBJ)' tinyconfig
+	cd '$(KOBJ)' && '$(KSRC)/scripts/kconfig/merge_config.sh' -m -O . .config $(KERNEL_FRAGMENTS) > merge.log
+	$(KMAKE) -s O='$(KOBJ)' olddefconfig
+	$(TOP)/kernel/check-config '$(KOBJ)/.config' $(KERNEL_FRAGMENTS)
+	cp '$(KOBJ)/.config' '$@'
+
+$(O)/bzImage: $(O)/kernel.config
+	$(call banner,kernel linux-$(KERNEL_VERSION))
+	$(KMAKE) O='$(KOBJ)' bzImage
+	cp '$(KOBJ)/arch/x86/boot/bzImage' '$@'
+
+# uapi headers in their own object tree, so that they can be made while the kernel builds.
+# This is headers_install without its rsync: copy the generated tree, keep only the headers.
+$(KHDR)/.installed: $(KSRC_STAMP)
+	$(call banner,kernel linux-$(KERNEL_VERSION) headers)
+	rm -rf '$(KHDR)' && mkdir -p '$(KHDR)'
+	$(KMAKE) -s O='$(B)/kernel-headers-obj' headers
+	cp -R '$(B)/kernel-headers-obj/usr/include' '$(KHDR)/include'
+	find '$(KHDR)/include' -type f ! -name '*.h' -delete
+	touch '$@'
+
+$(GEN_INIT_CPIO): $(KSRC_STAMP)
+	$(call banner,gen_init_cpio)
+	$(CC) -O2 -Wall -o '$@' '$(KSRC)/usr/gen_init_cpio.c'
