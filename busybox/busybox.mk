@@ -1,0 +1,60 @@
+# busybox 1.35.0 from Debian's source package: a debug shell and the few applets a console
+# session and DHCP uplinks need (busybox/busybox.config on allnoconfig), static with musl,
+# stripped. Built out of tree; the applet list goes to the initramfs as symlinks.
+BUSYBOX_VERSION := 1.35.0
+BUSYBOX_ORIG := busybox_$(BUSYBOX_VERSION).orig.tar.bz2
+BUSYBOX_SPEC := busybox=1:$(BUSYBOX_VERSION)-4+deb12u1
+# A local archive instead of apt; checked against the pinned sha256 of $(BUSYBOX_ORIG).
+BUSYBOX_TARBALL ?=
+BUSYBOX_SRC := $(B)/busybox-$(BUSYBOX_VERSION)
+BUSYBOX_SRC_STAMP := $(B)/stamps/busybox-$(BUSYBOX_VERSION)
+BUSYBOX_OBJ := $(B)/busybox
+# One line per applet, its install path (/bin/ls, /sbin/ip, ...): the initramfs links them.
+BUSYBOX_LINKS := $(BUSYBOX_OBJ)/busybox.links
+BUSYBOX_FRAGMENT := $(TOP)/busybox/busybox.config
+# No build date in the binary: identical inputs give an identical busybox (and initramfs).
+BBMAKE = KCONFIG_NOTIMESTAMP=1 $(MAKE) -C '$(BUSYBOX_SRC)' O='$(BUSYBOX_OBJ)' \
+	$(if $(findstring -j,$(MAKEFLAGS)),,-j$(JOBS))
+
+.PHONY: busybox
+busybox: $(O)/bin/busybox $(BUSYBOX_LINKS)
+
+$(BUSYBOX_SRC_STAMP): | deps
+	$(call banner,busybox $(BUSYBOX_VERSION) source)
+	rm -rf '$(BUSYBOX_SRC)' '$(BUSYBOX_SRC).tmp' && mkdir -p '$(BUSYBOX_SRC).tmp' '$(@D)'
+ifeq ($(BUSYBOX_TARBALL),)
+	$(FETCH) src '$(BUSYBOX_SPEC)' '$(BUSYBOX_ORIG)'
+	@$(call verify_pinned,$(DL)/$(BUSYBOX_ORIG),$(BUSYBOX_ORIG))
+	tar -xjf '$(DL)/$(BUSYBOX_ORIG)' -C '$(BUSYBOX_SRC).tmp'
+else
+	@[ -f '$(BUSYBOX_TARBALL)' ] || { echo 'BUSYBOX_TARBALL=$(BUSYBOX_TARBALL): no such file' >&2; exit 1; }
+	@$(call verify_pinned,$(BUSYBOX_TARBALL),$(BUSYBOX_ORIG))
+	tar -xjf '$(BUSYBOX_TARBALL)' -C '$(BUSYBOX_SRC).tmp'
+endif
+	mv '$(BUSYBOX_SRC).tmp/busybox-$(BUSYBOX_VERSION)' '$(BUSYBOX_SRC)' && rmdir '$(BUSYBOX_SRC).tmp'
+	touch '$@'
+
+# allnoconfig, the fragment merged on top (the kernel's merge script is generic), oldconfig
+# for what that makes visible; stop if a requested option was lost. The uapi headers' path is
+# machine-specific, so it is added here rather than in the fragment.
+$(BUSYBOX_OBJ)/.config: $(BUSYBOX_SRC_STAMP) $(BUSYBOX_FRAGMENT) $(TOP)/kernel/check-config $(KSRC_STAMP)
+	$(call banner,busybox $(BUSYBOX_VERSION) config)
+	rm -rf '$(BUSYBOX_OBJ)' && mkdir -p '$(BUSYBOX_OBJ)'
+	$(BBMAKE) -s allnoconfig > /dev/null
+	printf 'CONFIG_EXTRA_CFLAGS="-isystem %s/include"\n' '$(KHDR)' > '$(BUSYBOX_OBJ)/khdr.config'
+	cd '$(BUSYBOX_OBJ)' && '$(KSRC)/scripts/kconfig/merge_config.sh' -m -O . .config \
+		'$(BUSYBOX_FRAGMENT)' khdr.config > merge.log
+	yes '' | $(BBMAKE) -s oldconfig > /dev/null
+	$(TOP)/kernel/check-config '$@' '$(BUSYBOX_FRAGMENT)' '$(BUSYBOX_OBJ)/khdr.config'
+
+$(O)/bin/busybox: $(BUSYBOX_OBJ)/.config $(MUSL_GCC) $(KHDR)/.installed
+	$(call banner,busybox $(BUSYBOX_VERSION))
+	$(BBMAKE) CC='$(MUSL_GCC)' busybox
+	@file -L '$(BUSYBOX_OBJ)/busybox' | grep -q 'statically linked.*, stripped' || \
+		{ echo "busybox: not a static stripped binary: $$(file -L '$(BUSYBOX_OBJ)/busybox')" >&2; exit 1; }
+	install -D -m 0755 '$(BUSYBOX_OBJ)/busybox' '$@'
+
+# After the build: both runs share the object tree.
+$(BUSYBOX_LINKS): $(O)/bin/busybox
+	$(BBMAKE) -s busybox.links
+	@[ -s '$@' ] || { echo 'busybox: empty applet list $@' >&2; exit 1; }
