@@ -93,6 +93,7 @@ main() {
 	expect_bad "gateway not an address (octet > 255)" -- up --name "$NAME" --uplink up0@198.18.0.256
 	expect_bad "gateway not an address (3 octets)" -- up --name "$NAME" --uplink up0@198.18.0
 	expect_bad "gateway empty" -- up --name "$NAME" --uplink up0@
+	expect_bad "gateway not on the uplink's link" -- up --name "$NAME" --uplink up1@198.18.0.1
 	expect_bad "unknown uplink flag" -- up --name "$NAME" --uplink up0@198.18.0.1:primary
 	expect_bad "no gateway found for uplink" -- up --name "$NAME" --uplink up0 --uplink up1
 	expect_bad "too many uplinks" -- up --name "$NAME" --uplink up0 --uplink up0 --uplink up0 \
