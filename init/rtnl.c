@@ -1,0 +1,121 @@
+/* rtnl: link, address, route and rule requests over rtnetlink (see rtnl.h). */
+#include "rtnl.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
+
+#define MSG_BUF 512
+
+int rtnl_link_up(struct nl *nl, int ifindex)
+{
+	unsigned char buf[MSG_BUF] __attribute__((aligned(8)));
+	struct nlb b;
+	struct ifinfomsg *ifi;
+
+	nlb_init(&b, buf, sizeof(buf), RTM_NEWLINK, 0);
+	ifi = nlb_put_header(&b, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	return nl_request(nl, &b, NULL, NULL);
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(nlh);
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return -EBADMSG;
+	*(unsigned *)arg = ifi->ifi_flags;
+	return 0;
+}
+
+int rtnl_link_flags(struct nl *nl, int ifindex, unsigned *flags)
+{
+	unsigned char buf[MSG_BUF] __attribute__((aligned(8)));
+	struct nlb b;
+	struct ifinfomsg *ifi;
+
+	*flags = 0;
+	nlb_init(&b, buf, sizeof(buf), RTM_GETLINK, 0);
+	ifi = nlb_put_header(&b, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	/* Only the flags are wanted: skip the stats and VF blobs. */
+	nla_put_u32(&b, IFLA_EXT_MASK, 0);
+	return nl_request(nl, &b, link_cb, flags);
+}
+
+int rtnl_addr_add(struct nl *nl, int ifindex, uint32_t addr, int prefix)
+{
+	unsigned char buf[MSG_BUF] __attribute__((aligned(8)));
+	struct nlb b;
+	struct ifaddrmsg *ifa;
+	uint32_t brd = addr | (prefix < 31 ? ~(prefix ? htonl(0xffffffffu << (32 - prefix)) : 0) : 0);
+
+	nlb_init(&b, buf, sizeof(buf), RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE);
+	ifa = nlb_put_header(&b, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (uint8_t)prefix;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (uint32_t)ifindex;
+	nla_put(&b, IFA_LOCAL, &addr, 4);
+	nla_put(&b, IFA_ADDRESS, &addr, 4);
+	if (prefix < 31)
+		nla_put(&b, IFA_BROADCAST, &brd, 4);
+	return nl_request(nl, &b, NULL, NULL);
+}
+
+int rtnl_route_add(struct nl *nl, uint32_t table, uint32_t dst, int dst_len, uint32_t gw,
+		   int ifindex)
+{
+	unsigned char buf[MSG_BUF] __attribute__((aligned(8)));
+	struct nlb b;
+	struct rtmsg *rtm;
+
+	nlb_init(&b, buf, sizeof(buf), RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+	rtm = nlb_put_header(&b, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = (uint8_t)dst_len;
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	nla_put_u32(&b, RTA_TABLE, table);
+	if (dst_len)
+		nla_put(&b, RTA_DST, &dst, 4);
+	if (gw)
+		nla_put(&b, RTA_GATEWAY, &gw, 4);
+	nla_put_u32(&b, RTA_OIF, (uint32_t)ifindex);
+	return nl_request(nl, &b, NULL, NULL);
+}
+
+int rtnl_rule_add(struct nl *nl, uint32_t src, uint32_t table, uint32_t priority)
+{
+	unsigned char buf[MSG_BUF] __attribute__((aligned(8)));
+	struct nlb b;
+	struct fib_rule_hdr *frh;
+	int r;
+
+	nlb_init(&b, buf, sizeof(buf), RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL);
+	frh = nlb_put_header(&b, sizeof(*frh));
+	frh->family = AF_INET;
+	frh->src_len = 32;
+	frh->table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	frh->action = FR_ACT_TO_TBL;
+	nla_put(&b, FRA_SRC, &src, 4);
+	nla_put_u32(&b, FRA_TABLE, table);
+	nla_put_u32(&b, FRA_PRIORITY, priority);
+	r = nl_request(nl, &b, NULL, NULL);
+	if (r == -EEXIST) { /* already there, e.g. a re-run in a test namespace */
+		nl->err[0] = '\0';
+		return 0;
+	}
+	return r;
+}
