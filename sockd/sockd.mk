@@ -45,11 +45,20 @@ $(DANTE_DIR)/.extracted: $(DANTE_ARCHIVE) | deps
 
 # CPP must be given: configure's own guess (musl-gcc -E) keeps line markers that break its
 # header probes. LDFLAGS=-static: our musl has no dynamic loader, so configure's test programs
-# must be static to run.
-$(DANTE_DIR)/config.status: $(DANTE_DIR)/.extracted $(MUSL_GCC)
+# must be static to run. sched_setscheduler=no: musl stubs sched_getscheduler() (ENOSYS), and
+# sockd would die at startup querying it; we configure no CPU scheduling anyway.
+DANTE_ARGS := CC=$(MUSL_GCC) CPP='$(MUSL_GCC) -E -P' CFLAGS='$(DANTE_CFLAGS)' LDFLAGS=-static \
+	ac_cv_func_sched_setscheduler=no $(DANTE_CONFIGURE)
+# Rewritten only when the arguments change, so that only then configure runs again.
+DANTE_ARGS_STAMP := $(B)/dante.configure-args
+$(DANTE_ARGS_STAMP): sockd-args-check
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(subst ',,$(DANTE_ARGS))' | cmp -s - $@ || printf '%s\n' '$(subst ',,$(DANTE_ARGS))' > $@
+.PHONY: sockd-args-check
+
+$(DANTE_DIR)/config.status: $(DANTE_DIR)/.extracted $(DANTE_ARGS_STAMP) $(MUSL_GCC)
 	$(call banner,sockd dante $(DANTE_VERSION))
-	cd $(DANTE_DIR) && nice ./configure CC=$(MUSL_GCC) CPP='$(MUSL_GCC) -E -P' \
-		CFLAGS='$(DANTE_CFLAGS)' LDFLAGS=-static $(DANTE_CONFIGURE) > configure.out 2>&1 || \
+	cd $(DANTE_DIR) && nice ./configure $(DANTE_ARGS) > configure.out 2>&1 || \
 		{ tail -20 configure.out; echo "sockd: configure failed, see $(DANTE_DIR)/configure.out" >&2; exit 1; }
 	touch $@
 
