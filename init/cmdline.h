@@ -1,0 +1,66 @@
+/* cmdline: the kernel command line (/proc/cmdline) -> struct config, plus one error line per
+ * malformed or unknown mpsocks.* parameter. Pure: no I/O, no allocation, so it is
+ * unit-tested (tests/unit/test_cmdline.c) and fuzzed (tests/fuzz/fuzz_cmdline.c).
+ * Parameters (names fixed by the team contract):
+ *   mpsocks.nic=IF,ADDR/PREFIX[,gw=GW][,backup]   mpsocks.nic=IF,dhcp[,backup]
+ *   mpsocks.lan=IF,ADDR/PREFIX   mpsocks.port=N   mpsocks.user=NAME:PASS
+ *   mpsocks.allow=CIDR[,CIDR...]  mpsocks.dns=IP[,IP...]  mpsocks.debug=0|1
+ * A bad parameter is dropped as a whole (never half-applied); everything else still applies. */
+#ifndef MPSOCKS_CMDLINE_H
+#define MPSOCKS_CMDLINE_H
+#include <netinet/in.h>
+
+#define CFG_MAX_NICS 8 /* the kernel's MPTCP limits stop at 8 subflows */
+#define CFG_MAX_ALLOW 8
+#define CFG_MAX_DNS 3 /* resolv.conf readers use at most 3 */
+#define CFG_IFNAMSIZ 16
+#define CFG_USER_MAX 32
+#define CFG_PASS_MAX 128
+#define CFG_MAX_ERRORS 16
+#define CFG_ERROR_LEN 160
+#define CFG_DEFAULT_PORT 1080
+
+struct cidr {
+	struct in_addr addr; /* network address (host bits cleared) */
+	int prefix;
+};
+
+struct nic_cfg {
+	char ifname[CFG_IFNAMSIZ];
+	int dhcp;
+	struct in_addr addr; /* host address, when !dhcp */
+	int prefix;
+	int has_gw;
+	struct in_addr gw;
+	int backup;
+};
+
+struct config {
+	struct nic_cfg nics[CFG_MAX_NICS];
+	int n_nics;
+	int has_lan;
+	struct nic_cfg lan;
+	unsigned port;
+	int has_user;
+	char user[CFG_USER_MAX + 1];
+	char pass[CFG_PASS_MAX + 1];
+	struct cidr allow[CFG_MAX_ALLOW];
+	int n_allow;
+	struct in_addr dns[CFG_MAX_DNS];
+	int n_dns;
+	int debug;
+};
+
+struct cmdline_errors {
+	int n;       /* messages kept */
+	int dropped; /* messages beyond CFG_MAX_ERRORS */
+	char msg[CFG_MAX_ERRORS][CFG_ERROR_LEN];
+};
+
+/* Parses a NUL-terminated command line; cfg is reset to the defaults first. */
+void cmdline_parse(const char *cmdline, struct config *cfg, struct cmdline_errors *errs);
+
+/* The subnet of a NIC: addr & mask. */
+struct cidr nic_subnet(const struct nic_cfg *nic);
+
+#endif

@@ -1,0 +1,66 @@
+/* endpoints: MPTCP limits and endpoints (see endpoints.h). The two flag values are repeated
+ * here: linux/mptcp.h pulls linux/in.h, which clashes with musl's netinet/in.h. */
+#include "endpoints.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include "log.h"
+#include "mptcp.h"
+
+#define FLAG_SUBFLOW 2 /* MPTCP_PM_ADDR_FLAG_SUBFLOW, checked in test_netlink */
+#define FLAG_BACKUP 4  /* MPTCP_PM_ADDR_FLAG_BACKUP */
+
+int endpoints_setup(const struct uplinks *up)
+{
+	struct mptcp_pm pm;
+	struct mptcp_endpoint got[MPTCP_EP_MAX];
+	uint32_t limit = 0;
+	int i, n = 0, r;
+
+	r = mptcp_pm_open(&pm);
+	if (r != 0) {
+		log_line("mptcp: %s; connections stay plain TCP", pm.nl.err);
+		mptcp_pm_close(&pm);
+		return -1;
+	}
+	for (i = 0; i < up->n; i++)
+		limit += up->u[i].ok && !up->u[i].lan;
+	if (limit > MPTCP_LIMIT_MAX)
+		limit = MPTCP_LIMIT_MAX;
+	if (mptcp_set_limits(&pm, limit, limit) != 0)
+		log_line("mptcp: limits %u failed: %s", limit, pm.nl.err);
+	else
+		log_line("mptcp: limits subflows=%u add_addr_accepted=%u", limit, limit);
+	for (i = 0; i < up->n; i++) {
+		const struct uplink *u = &up->u[i];
+		struct mptcp_endpoint e = { 0 };
+
+		if (!u->ok || u->lan)
+			continue;
+		e.id = (uint8_t)(i + 1);
+		e.addr4 = u->cfg->addr.s_addr;
+		e.flags = FLAG_SUBFLOW | (u->cfg->backup ? FLAG_BACKUP : 0);
+		e.ifindex = u->ifindex;
+		if (mptcp_add_endpoint(&pm, &e) != 0)
+			log_line("mptcp: endpoint %s failed: %s", u->cfg->ifname, pm.nl.err);
+	}
+	if (mptcp_dump_endpoints(&pm, got, MPTCP_EP_MAX, &n) != 0) {
+		log_line("mptcp: reading endpoints back failed: %s", pm.nl.err);
+		mptcp_pm_close(&pm);
+		return -1;
+	}
+	for (i = 0; i < n && i < MPTCP_EP_MAX; i++) {
+		char a[INET_ADDRSTRLEN] = "?", dev[IF_NAMESIZE] = "-", flags[64];
+
+		if (got[i].family == AF_INET)
+			inet_ntop(AF_INET, &got[i].addr4, a, sizeof(a));
+		if (got[i].ifindex > 0 && !if_indextoname((unsigned)got[i].ifindex, dev))
+			snprintf(dev, sizeof(dev), "#%d", got[i].ifindex);
+		mptcp_flags_str(got[i].flags, flags, sizeof(flags));
+		log_line("endpoint id=%u %s dev %s flags=%s", got[i].id, a, dev, flags);
+	}
+	mptcp_pm_close(&pm);
+	return n;
+}

@@ -1,0 +1,12 @@
+/* endpoints: MPTCP for the configured uplinks: limits sized to their count, one `subflow`
+ * endpoint per uplink bound to its device (`backup` where asked; no `signal`: the host NATs),
+ * then the kernel's view read back and printed, one contract line per endpoint:
+ * `endpoint id=N ADDR dev IF flags=subflow[,backup]`. */
+#ifndef MPSOCKS_ENDPOINTS_H
+#define MPSOCKS_ENDPOINTS_H
+#include "uplinks.h"
+
+/* Returns the number of endpoints the kernel holds, or -1 (no MPTCP; logged). */
+int endpoints_setup(const struct uplinks *up);
+
+#endif

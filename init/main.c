@@ -1,0 +1,364 @@
+/* main: PID 1 of the mpsocks appliance. Stages, one console line each: mounts and console,
+ * configuration from /proc/cmdline, NICs and routing, MPTCP endpoints, resolv.conf, users
+ * and sockd.conf, then sockd (and the debug shell) under supervision in one event loop that
+ * reaps every child and powers off on SIGTERM, SIGINT (Ctrl-Alt-Del) or SIGUSR2.
+ * Nothing here may end PID 1: every failure is one console line and the rest carries on. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+#include "endpoints.h"
+#include "fileio.h"
+#include "log.h"
+#include "loop.h"
+#include "mounts.h"
+#include "ready.h"
+#include "shutdown.h"
+#include "sockdconf.h"
+#include "supervise.h"
+#include "uplinks.h"
+#include "users.h"
+
+#define SOCKD_PATH "/bin/sockd"
+#define SOCKD_CONF "/etc/sockd.conf"
+#define SOCKD_USER "sockd"
+#define SOCKS_USER_ID 1000
+#define READY_FIRST_MS 2u   /* readiness poll: fast at first ... */
+#define READY_MAX_MS 50u    /* ... then at most this far apart */
+#define READY_WARN_MS 10000u
+
+/* Everything the event loop's callbacks need; lives in main's frame. */
+struct app {
+	struct config cfg;
+	sigset_t child_mask; /* the mask children get back */
+	struct loop loop;
+	struct loop_watch sig_watch, link_watch;
+	struct loop_timer sockd_timer, shell_timer, ready_timer, kill_timer;
+	struct nic_watch nics;
+	struct child sockd, shell;
+	struct shutdown down;
+	struct in_addr listen;
+	unsigned ready_interval;
+	uint64_t ready_since;
+	int ready_warned;
+	char tty[32];
+};
+
+static void start_sockd(struct app *a)
+{
+	if (a->down.active || child_start(&a->sockd, &a->child_mask, now_ms()) != 0)
+		return;
+	a->ready_interval = READY_FIRST_MS;
+	a->ready_since = now_ms();
+	a->ready_warned = 0;
+	a->ready_timer.when = a->ready_since + READY_FIRST_MS;
+}
+
+static void on_sockd_timer(void *arg)
+{
+	struct app *a = arg;
+
+	if (!a->sockd.pid && a->sockd.restart_at)
+		start_sockd(a);
+}
+
+static void on_shell_timer(void *arg)
+{
+	struct app *a = arg;
+
+	if (!a->shell.pid && a->shell.restart_at && !a->down.active)
+		child_start(&a->shell, &a->child_mask, now_ms());
+}
+
+static void on_ready_timer(void *arg)
+{
+	struct app *a = arg;
+	char ip[INET_ADDRSTRLEN];
+	uint64_t now = now_ms();
+
+	if (!a->sockd.pid)
+		return; /* it died first; the restart re-arms this */
+	inet_ntop(AF_INET, &a->listen, ip, sizeof(ip));
+	if (tcp_listening(a->listen.s_addr, a->cfg.port)) {
+		log_line("sockd listening on %s:%u", ip, a->cfg.port);
+		return;
+	}
+	if (!a->ready_warned && now - a->ready_since >= READY_WARN_MS) {
+		log_line("sockd running but not listening on %s:%u after %u ms", ip, a->cfg.port,
+			 READY_WARN_MS);
+		a->ready_warned = 1;
+	}
+	a->ready_interval = a->ready_interval * 2 > READY_MAX_MS ? READY_MAX_MS : a->ready_interval * 2;
+	a->ready_timer.when = now + a->ready_interval;
+}
+
+static void poweroff_now(struct app *a, int stragglers)
+{
+	shutdown_finish(&a->down, stragglers);
+	for (;;)
+		pause(); /* power off failed: PID 1 must still never exit */
+}
+
+/* Reaps every exited process: our children and re-parented orphans alike. */
+static void reap(struct app *a)
+{
+	uint64_t now = now_ms();
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (child_reaped(&a->sockd, pid, status, now)) {
+			a->sockd_timer.when = a->sockd.restart_at;
+			a->ready_timer.when = 0;
+		} else if (child_reaped(&a->shell, pid, status, now)) {
+			a->shell_timer.when = a->shell.restart_at;
+		}
+	}
+	if (a->down.active && pid < 0 && errno == ECHILD)
+		poweroff_now(a, 0);
+}
+
+static void begin_shutdown(struct app *a, const char *why)
+{
+	if (a->down.active)
+		return;
+	a->sockd.stopped = a->shell.stopped = 1;
+	a->sockd_timer.when = a->shell_timer.when = a->ready_timer.when = 0;
+	shutdown_begin(&a->down, why, now_ms());
+	a->kill_timer.when = a->down.kill_at;
+	reap(a); /* nothing running: power off right away */
+}
+
+static void on_kill_timer(void *arg)
+{
+	poweroff_now(arg, 1);
+}
+
+static void on_signal(void *arg)
+{
+	struct app *a = arg;
+	struct signalfd_siginfo si;
+
+	while (read(a->sig_watch.fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			break; /* reaped below, once for any number of them */
+		case SIGINT:
+			begin_shutdown(a, "SIGINT (Ctrl-Alt-Del)");
+			break;
+		case SIGTERM:
+			begin_shutdown(a, "SIGTERM");
+			break;
+		case SIGUSR2:
+			begin_shutdown(a, "SIGUSR2 (poweroff)");
+			break;
+		}
+	}
+	reap(a);
+}
+
+static void on_link(void *arg)
+{
+	nics_events(arg);
+}
+
+static void stage_cmdline(struct config *cfg)
+{
+	static char text[4096]; /* the kernel's cmdline is at most COMMAND_LINE_SIZE (2048 on x86) */
+	struct cmdline_errors errs;
+	int i;
+
+	if (read_file("/proc/cmdline", text, sizeof(text)) < 0) {
+		log_line("cmdline: cannot read /proc/cmdline: %s", strerror(errno));
+		text[0] = '\0';
+	}
+	cmdline_parse(text, cfg, &errs);
+	for (i = 0; i < errs.n; i++)
+		log_line("cmdline: %s", errs.msg[i]);
+	if (errs.dropped)
+		log_line("cmdline: %d more errors not shown", errs.dropped);
+	log_line("cmdline: %d uplink%s%s%s, port %u, auth %s, debug %s", cfg->n_nics,
+		 cfg->n_nics == 1 ? "" : "s", cfg->has_lan ? ", lan " : "",
+		 cfg->has_lan ? cfg->lan.ifname : "", cfg->port, cfg->has_user ? "username" : "none",
+		 cfg->debug ? "on" : "off");
+	if (cfg->n_nics == 0)
+		log_line("cmdline: no mpsocks.nic=IF,ADDR/PREFIX[,gw=GW] given: no uplinks");
+}
+
+/* Where SOCKS listens: the LAN NIC, else the first configured static uplink, else the first
+ * static uplink at all. Returns 0 when there is none. */
+static int pick_listen(const struct config *cfg, const struct uplinks *up, int *which)
+{
+	int i;
+
+	for (i = 0; i < up->n; i++)
+		if (up->u[i].lan) {
+			*which = i;
+			return 1;
+		}
+	for (i = 0; i < up->n; i++)
+		if (up->u[i].ok && !up->u[i].cfg->dhcp) {
+			*which = i;
+			return 1;
+		}
+	for (i = 0; i < up->n; i++)
+		if (!up->u[i].cfg->dhcp) {
+			*which = i;
+			return 1;
+		}
+	(void)cfg;
+	return 0;
+}
+
+static void stage_files(struct app *a, const struct uplinks *up)
+{
+	const struct config *cfg = &a->cfg;
+	char text[8192], err[160], ip[INET_ADDRSTRLEN];
+	const char *ext[NICS_MAX];
+	struct cidr allow[CFG_MAX_ALLOW];
+	struct sockd_params p = { 0 };
+	struct stat st;
+	int i, n, which = 0;
+
+	if (cfg->n_dns) {
+		n = resolvconf_render(cfg->dns, cfg->n_dns, text, sizeof(text));
+		if (n < 0 || write_file("/etc/resolv.conf", text, (size_t)n, 0644) != 0)
+			log_line("dns: writing /etc/resolv.conf failed: %s", strerror(errno));
+		else
+			log_line("dns: /etc/resolv.conf with %d nameserver%s", cfg->n_dns,
+				 cfg->n_dns == 1 ? "" : "s");
+	} else {
+		log_line("dns: no mpsocks.dns given; clients must send addresses, not names");
+	}
+	if (cfg->has_user) {
+		if (users_add("/etc", cfg->user, cfg->pass, SOCKS_USER_ID, err, sizeof(err)) != 0)
+			log_line("user: %s; username logins will fail", err);
+		else
+			log_line("user: %s added (SHA-512 crypt)", cfg->user);
+	}
+	if (!pick_listen(cfg, up, &which)) {
+		log_line("sockd: no static address to listen on; not started");
+		return;
+	}
+	a->listen = up->u[which].cfg->addr;
+	if (stat(SOCKD_CONF, &st) == 0) {
+		log_line("sockd: using %s from the image", SOCKD_CONF);
+		return;
+	}
+	for (i = 0, n = 0; i < up->n; i++)
+		if (up->u[i].ifindex && !up->u[i].lan)
+			ext[n++] = up->u[i].cfg->ifname;
+	p.listen = a->listen;
+	p.port = cfg->port;
+	p.externals = ext;
+	p.n_externals = n;
+	if (cfg->n_allow) {
+		p.allow = cfg->allow;
+		p.n_allow = cfg->n_allow;
+	} else {
+		allow[0] = nic_subnet(up->u[which].cfg);
+		p.allow = allow;
+		p.n_allow = 1;
+	}
+	p.auth = cfg->has_user;
+	p.unprivileged = SOCKD_USER;
+	n = sockdconf_render(&p, text, sizeof(text));
+	if (n < 0) {
+		log_line("sockd: no configuration possible (%s)", p.n_externals ? "too long" : "no uplink present");
+		return;
+	}
+	if (write_file(SOCKD_CONF, text, (size_t)n, 0644) != 0) {
+		log_line("sockd: writing %s failed: %s", SOCKD_CONF, strerror(errno));
+		return;
+	}
+	inet_ntop(AF_INET, &p.allow[0].addr, ip, sizeof(ip));
+	log_line("sockd: %s written (listen %s:%u, %d external%s, clients from %s/%d%s)", SOCKD_CONF,
+		 inet_ntop(AF_INET, &a->listen, text, INET_ADDRSTRLEN), cfg->port, p.n_externals,
+		 p.n_externals == 1 ? "" : "s", ip, p.allow[0].prefix, p.n_allow > 1 ? " and more" : "");
+}
+
+/* Signals go to the signalfd only; Ctrl-Alt-Del becomes SIGINT. */
+static int setup_signals(struct app *a)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &mask, &a->child_mask);
+	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int main(void)
+{
+	static struct app a; /* large (config, buffers): not on the stack of PID 1 */
+	static char *const sockd_argv[] = { "sockd", "-f", SOCKD_CONF, "-N", "1", NULL };
+	static char *const shell_argv[] = { "-sh", NULL };
+	struct mount_errors merr;
+	struct uplinks up;
+	int i;
+
+	if (getpid() != 1) {
+		fprintf(stderr, "mpsocks init: not PID 1; refusing to touch this system\n");
+		return 1;
+	}
+	a.sig_watch.fd = setup_signals(&a); /* first: no signal may be lost during boot */
+	mounts_setup(&merr);
+	console_setup();
+	log_line("init started");
+	for (i = 0; i < merr.n; i++)
+		log_line("%s", merr.msg[i]);
+	if (sethostname("mpsocks", 7) != 0)
+		log_line("hostname: %s", strerror(errno));
+	if (reboot(RB_DISABLE_CAD) != 0)
+		log_line("ctrl-alt-del: %s", strerror(errno));
+
+	stage_cmdline(&a.cfg);
+	if (loop_init(&a.loop) != 0)
+		log_line("epoll: %s; timers only", strerror(errno));
+	a.sig_watch.fn = on_signal;
+	a.sig_watch.arg = &a;
+	if (loop_add_fd(&a.loop, &a.sig_watch) != 0)
+		log_line("signalfd: %s; signals are not handled", strerror(errno));
+	a.sockd_timer = (struct loop_timer){ 0, on_sockd_timer, &a };
+	a.shell_timer = (struct loop_timer){ 0, on_shell_timer, &a };
+	a.ready_timer = (struct loop_timer){ 0, on_ready_timer, &a };
+	a.kill_timer = (struct loop_timer){ 0, on_kill_timer, &a };
+	loop_add_timer(&a.loop, &a.sockd_timer);
+	loop_add_timer(&a.loop, &a.shell_timer);
+	loop_add_timer(&a.loop, &a.ready_timer);
+	loop_add_timer(&a.loop, &a.kill_timer);
+
+	if (a.cfg.debug) {
+		console_tty(a.tty, sizeof(a.tty));
+		a.shell = (struct child){ .name = "shell", .path = "/bin/sh", .argv = shell_argv, .tty = a.tty };
+		if (child_start(&a.shell, &a.child_mask, now_ms()) == 0)
+			log_line("debug: shell on %s", a.tty);
+	}
+
+	uplinks_setup(&a.cfg, &a.nics, &up);
+	a.link_watch = (struct loop_watch){ a.nics.nl.fd, on_link, &a.nics };
+	if (a.nics.nl.fd >= 0)
+		loop_add_fd(&a.loop, &a.link_watch);
+	endpoints_setup(&up);
+	stage_files(&a, &up);
+
+	a.sockd = (struct child){ .name = "sockd", .path = SOCKD_PATH, .argv = sockd_argv };
+	if (a.listen.s_addr) {
+		start_sockd(&a);
+		if (a.sockd.pid)
+			log_line("sockd started (pid %d)", (int)a.sockd.pid);
+	}
+	for (;;)
+		loop_once(&a.loop);
+}

@@ -1,0 +1,82 @@
+/* sockdconf: sockd.conf and resolv.conf text (see sockdconf.h). */
+#include "sockdconf.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+struct out {
+	char *buf;
+	size_t size, len;
+	int full;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->size - o->len)
+		o->full = 1;
+	else
+		o->len += (size_t)n;
+}
+
+int sockdconf_render(const struct sockd_params *p, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0, 0 };
+	char ip[INET_ADDRSTRLEN];
+	int i;
+
+	if (size == 0 || p->n_externals <= 0 || p->n_allow <= 0 || !p->unprivileged)
+		return -1;
+	buf[0] = '\0';
+	put(&o, "# Written by mpsocks init from the kernel command line.\n");
+	put(&o, "logoutput: stderr\n");
+	inet_ntop(AF_INET, &p->listen, ip, sizeof(ip));
+	put(&o, "internal: %s port = %u\n", ip, p->port);
+	for (i = 0; i < p->n_externals; i++)
+		put(&o, "external: %s\n", p->externals[i]);
+	/* Pick the outgoing address by the routing table (the main default route), not
+	 * round-robin over the externals: MPTCP then adds a subflow per other uplink. */
+	put(&o, "external.rotation: route\n");
+	put(&o, "clientmethod: none\n");
+	put(&o, "socksmethod: %s\n", p->auth ? "username" : "none");
+	/* root only to read /etc/shadow for username checks; the rest runs as this user. */
+	put(&o, "user.privileged: root\n");
+	put(&o, "user.unprivileged: %s\n", p->unprivileged);
+	for (i = 0; i < p->n_allow; i++) {
+		inet_ntop(AF_INET, &p->allow[i].addr, ip, sizeof(ip));
+		put(&o, "client pass {\n\tfrom: %s/%d to: 0.0.0.0/0\n\tlog: error\n}\n", ip,
+		    p->allow[i].prefix);
+	}
+	for (i = 0; i < p->n_allow; i++) {
+		inet_ntop(AF_INET, &p->allow[i].addr, ip, sizeof(ip));
+		put(&o, "socks pass {\n\tfrom: %s/%d to: 0.0.0.0/0\n\tcommand: connect\n\tlog: error\n}\n",
+		    ip, p->allow[i].prefix);
+	}
+	return o.full ? -1 : (int)o.len;
+}
+
+int resolvconf_render(const struct in_addr *dns, int n, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0, 0 };
+	char ip[INET_ADDRSTRLEN];
+	int i;
+
+	if (size == 0)
+		return -1;
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		inet_ntop(AF_INET, &dns[i], ip, sizeof(ip));
+		put(&o, "nameserver %s\n", ip);
+	}
+	return o.full ? -1 : (int)o.len;
+}

@@ -1,0 +1,25 @@
+/* sockdconf: the text of /etc/sockd.conf (dante 1.4.2) and /etc/resolv.conf from the
+ * configuration. Pure functions: unit-tested in tests/unit/test_sockdconf.c. */
+#ifndef MPSOCKS_SOCKDCONF_H
+#define MPSOCKS_SOCKDCONF_H
+#include <stddef.h>
+#include "cmdline.h"
+
+struct sockd_params {
+	struct in_addr listen;
+	unsigned port;
+	const char *const *externals; /* uplink interface names, in order */
+	int n_externals;
+	const struct cidr *allow; /* clients allowed */
+	int n_allow;
+	int auth; /* username/password (RFC 1929) instead of no authentication */
+	const char *unprivileged; /* the user sockd runs as */
+};
+
+/* Returns the length written, or -1 when size is too small or a parameter is unusable
+ * (no external interface, no allowed client). */
+int sockdconf_render(const struct sockd_params *p, char *buf, size_t size);
+/* "nameserver A.B.C.D" lines; returns the length or -1. */
+int resolvconf_render(const struct in_addr *dns, int n, char *buf, size_t size);
+
+#endif

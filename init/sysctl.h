@@ -1,0 +1,15 @@
+/* sysctl: the kernel settings multi-NIC MPTCP needs, written under /proc/sys. */
+#ifndef MPSOCKS_SYSCTL_H
+#define MPSOCKS_SYSCTL_H
+#include <stddef.h>
+
+/* Writes value to /proc/sys/PATH (PATH with '/', so interface names may hold dots). */
+int sysctl_write(const char *path, const char *value);
+
+/* Loose reverse-path filtering everywhere (replies and subflows arrive on every NIC, and a
+ * strict filter drops packets whose source is routed via another table), ARP answered only
+ * for addresses on the asking interface and announced from the outgoing interface's address
+ * (several NICs, one host), MPTCP enabled. Returns 0, or -1 with the first failure in err. */
+int sysctl_multipath(const char *const ifnames[], int n, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,152 @@
+/* uplinks: NIC, address, table, rule and route setup (see uplinks.h). */
+#include "uplinks.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include "log.h"
+#include "rtnl.h"
+#include "sysctl.h"
+
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000
+#endif
+
+static const char *ip(struct in_addr a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+static void wait_for_nics(const struct config *cfg, struct nic_watch *w, struct uplinks *up)
+{
+	const char *names[NICS_MAX];
+	uint64_t t0 = now_ms();
+	int i, found;
+
+	up->n = 0;
+	for (i = 0; i < cfg->n_nics; i++) {
+		up->u[up->n].cfg = &cfg->nics[i];
+		names[up->n++] = cfg->nics[i].ifname;
+	}
+	if (cfg->has_lan) {
+		up->u[up->n].cfg = &cfg->lan;
+		up->u[up->n].lan = 1;
+		names[up->n++] = cfg->lan.ifname;
+	}
+	if (nics_open(w, names, up->n) != 0)
+		log_line("nics: no link events (%s); looking once", w->nl.err);
+	found = nics_wait(w, NIC_WAIT_MS);
+	for (i = 0; i < up->n; i++) {
+		up->u[i].ifindex = w->ifindex[i];
+		if (!w->ifindex[i])
+			log_line("nic %s: not present after %d ms; skipped", names[i], NIC_WAIT_MS);
+	}
+	log_line("nics: %d of %d present after %llu ms", found, up->n,
+		 (unsigned long long)(now_ms() - t0));
+}
+
+/* Link up + address (+ table, rule for an uplink); one console line. */
+static void configure(struct nl *rt, struct nic_watch *w, struct uplink *u, int i)
+{
+	const struct nic_cfg *c = u->cfg;
+	uint32_t table = UPLINK_TABLE_BASE + (uint32_t)i;
+	struct cidr net = nic_subnet(c);
+	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], extra[96] = "";
+	unsigned flags = 0;
+
+	if (rtnl_link_up(rt, u->ifindex) != 0) {
+		log_line("nic %s: link up failed: %s; skipped", c->ifname, rt->err);
+		return;
+	}
+	if (c->dhcp) {
+		log_line("nic %s: dhcp is not supported by this init yet; link up, no address", c->ifname);
+		return;
+	}
+	if (rtnl_addr_add(rt, u->ifindex, c->addr.s_addr, c->prefix) != 0) {
+		log_line("nic %s: address %s/%d failed: %s; skipped", c->ifname, ip(c->addr, a),
+			 c->prefix, rt->err);
+		return;
+	}
+	u->ok = 1;
+	if (rtnl_link_flags(rt, u->ifindex, &flags) == 0) {
+		nics_set_carrier(w, i, (flags & IFF_LOWER_UP) != 0);
+		if (!(flags & IFF_LOWER_UP))
+			snprintf(extra, sizeof(extra), " (no carrier yet)");
+	}
+	if (u->lan) {
+		log_line("nic %s: lan %s/%d%s", c->ifname, ip(c->addr, a), c->prefix, extra);
+		return;
+	}
+	/* Subnet route too, so the table alone routes everything from this address. */
+	if (rtnl_route_add(rt, table, net.addr.s_addr, net.prefix, 0, u->ifindex) != 0 ||
+	    rtnl_route_add(rt, table, 0, 0, c->has_gw ? c->gw.s_addr : 0, u->ifindex) != 0) {
+		log_line("nic %s: %s/%d, but table %u routes failed: %s", c->ifname, ip(c->addr, a),
+			 c->prefix, table, rt->err);
+		return;
+	}
+	if (rtnl_rule_add(rt, c->addr.s_addr, table, UPLINK_RULE_BASE + (uint32_t)i) != 0) {
+		log_line("nic %s: %s/%d, table %u, but the rule failed: %s", c->ifname, ip(c->addr, a),
+			 c->prefix, table, rt->err);
+		return;
+	}
+	log_line("nic %s: %s/%d, table %u default %s%s%s, rule from %s%s", c->ifname, ip(c->addr, a),
+		 c->prefix, table, c->has_gw ? "via " : "dev ", c->has_gw ? ip(c->gw, g) : c->ifname,
+		 c->backup ? ", backup" : "", a, extra);
+}
+
+/* The main table's default route: first non-backup uplink, else the first uplink. */
+static void main_route(struct nl *rt, struct uplinks *up)
+{
+	char g[INET_ADDRSTRLEN];
+	int i, pick = -1;
+
+	for (i = 0; i < up->n && pick < 0; i++)
+		if (up->u[i].ok && !up->u[i].lan && !up->u[i].cfg->backup)
+			pick = i;
+	for (i = 0; i < up->n && pick < 0; i++)
+		if (up->u[i].ok && !up->u[i].lan)
+			pick = i;
+	if (pick < 0) {
+		log_line("route: no uplink configured; no default route");
+		return;
+	}
+	const struct nic_cfg *c = up->u[pick].cfg;
+	if (rtnl_route_add(rt, 254 /* RT_TABLE_MAIN */, 0, 0, c->has_gw ? c->gw.s_addr : 0,
+			   up->u[pick].ifindex) != 0)
+		log_line("route: main default via %s failed: %s", c->ifname, rt->err);
+	else
+		log_line("route: main default %s %s dev %s", c->has_gw ? "via" : "dev",
+			 c->has_gw ? ip(c->gw, g) : c->ifname, c->ifname);
+}
+
+void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks *up)
+{
+	const char *names[NICS_MAX];
+	char err[160];
+	struct nl rt;
+	int i, n = 0, lo;
+
+	memset(up, 0, sizeof(*up));
+	wait_for_nics(cfg, w, up);
+	if (nl_open(&rt, NETLINK_ROUTE, 0) != 0) {
+		log_line("net: %s; no NIC configured", rt.err);
+		return;
+	}
+	lo = (int)if_nametoindex("lo");
+	if (!lo || rtnl_link_up(&rt, lo) != 0)
+		log_line("nic lo: link up failed: %s", lo ? rt.err : "no loopback device");
+	for (i = 0; i < up->n; i++)
+		if (up->u[i].ifindex)
+			configure(&rt, w, &up->u[i], i);
+	main_route(&rt, up);
+	nl_close(&rt);
+
+	for (i = 0; i < up->n; i++)
+		if (up->u[i].ifindex)
+			names[n++] = up->u[i].cfg->ifname;
+	if (sysctl_multipath(names, n, err, sizeof(err)) != 0)
+		log_line("sysctl: %s", err);
+	else
+		log_line("sysctl: rp_filter=2 (loose), arp_ignore=1, arp_announce=2, mptcp enabled");
+}

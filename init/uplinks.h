@@ -1,0 +1,29 @@
+/* uplinks: from the configuration to configured NICs: wait for them, link up, address, a
+ * routing table per uplink (subnet + default via its gateway) with `from ADDR lookup TABLE`,
+ * the main default route via the first non-backup uplink, and the multi-NIC sysctls.
+ * One console line per NIC and per step; a missing or failing NIC is skipped, never fatal. */
+#ifndef MPSOCKS_UPLINKS_H
+#define MPSOCKS_UPLINKS_H
+#include "cmdline.h"
+#include "nics.h"
+
+#define UPLINK_TABLE_BASE 100 /* uplink i uses table 100 + i ... */
+#define UPLINK_RULE_BASE 1000 /* ... and rule priority 1000 + i, before main (32766) */
+#define NIC_WAIT_MS 5000
+
+struct uplink {
+	const struct nic_cfg *cfg;
+	int ifindex; /* 0: not present */
+	int ok;      /* present, up and addressed */
+	int lan;     /* the LAN NIC: address only, no table */
+};
+
+struct uplinks {
+	struct uplink u[NICS_MAX];
+	int n;
+};
+
+/* Configures everything; w is opened here and left open for carrier events. */
+void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks *up);
+
+#endif
