@@ -36,11 +36,17 @@ else
 DANTE_ARCHIVE := $(DANTE_TARBALL)
 endif
 
-$(DANTE_DIR)/.extracted: $(DANTE_ARCHIVE) | deps
+# Our patches (sockd/patches/, applied in name order) on the pristine tree.
+DANTE_PATCHES := $(sort $(wildcard $(TOP)/sockd/patches/*.patch))
+
+$(DANTE_DIR)/.extracted: $(DANTE_ARCHIVE) $(DANTE_PATCHES) | deps
 	@$(call sockd_verify,$<,$(DANTE_ORIG))
 	rm -rf $(DANTE_DIR) && mkdir -p $(DANTE_DIR)
 	tar -xJf $< -C $(DANTE_DIR) --strip-components=1
 	@[ -x $(DANTE_DIR)/configure ] || { echo "sockd: $< did not unpack to a dante tree" >&2; exit 1; }
+	@for p in $(DANTE_PATCHES); do \
+		patch -d $(DANTE_DIR) -p1 -s --no-backup-if-mismatch < $$p || \
+		{ echo "sockd: $$p does not apply" >&2; rm -rf $(DANTE_DIR); exit 1; }; done
 	touch $@
 
 # CPP must be given: configure's own guess (musl-gcc -E) keeps line markers that break its
