@@ -48,7 +48,7 @@ $(foreach t,$(INIT_TESTS),$(eval $(call init_unit_test,$(t))))
 
 # libFuzzer harnesses (clang, libclang-rt-14-dev); tests/ runs them bounded.
 INIT_FUZZ_CC ?= clang
-INIT_FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$(INIT_DIR)
+INIT_FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$(INIT_DIR)
 FUZZ_TARGETS += $(B)/tests/fuzz_cmdline $(B)/tests/fuzz_netlink
 
 $(B)/tests/fuzz_cmdline: $(TOP)/tests/fuzz/fuzz_cmdline.c $(INIT_DIR)/cmdline.c $(INIT_HEADERS)

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <linux/rtnetlink.h>
 #include "log.h"
+#include "rtnl.h"
 
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000
@@ -23,6 +24,8 @@ int nics_open(struct nic_watch *w, const char *const names[], int n)
 		strncpy(w->names[i], names[i], sizeof(w->names[i]) - 1);
 		w->lower_up[i] = -1;
 	}
+	if (nl_open(&w->req, NETLINK_ROUTE, 0) != 0)
+		return -1;
 	return nl_open(&w->nl, NETLINK_ROUTE, RTMGRP_LINK);
 }
 
@@ -82,25 +85,36 @@ void nics_set_carrier(struct nic_watch *w, int i, int lower_up)
 		w->lower_up[i] = lower_up;
 }
 
+/* An event only says "something changed on ifindex": its flags may be stale (the kernel
+ * queues several while a link comes up), so the current flags are asked for and compared
+ * with what was last reported. */
 static void link_event(struct nic_watch *w, const struct nlmsghdr *nlh)
 {
 	const struct ifinfomsg *ifi = NLMSG_DATA(nlh);
-	int i, up;
+	int i;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
 		return;
-	for (i = 0; i < w->n; i++) {
-		if (w->ifindex[i] != ifi->ifi_index)
-			continue;
-		up = (ifi->ifi_flags & IFF_LOWER_UP) != 0;
-		if (w->lower_up[i] >= 0 && up != w->lower_up[i])
-			log_line("nic %s: carrier %s", w->names[i], up ? "up" : "down");
-		if (w->lower_up[i] >= 0)
-			w->lower_up[i] = up;
-	}
+	for (i = 0; i < w->n; i++)
+		if (w->ifindex[i] == ifi->ifi_index)
+			w->changed[i] = 1;
 }
 
 void nics_events(struct nic_watch *w)
 {
+	int i, up;
+	unsigned flags;
+
 	drain(w, link_event);
+	for (i = 0; i < w->n; i++) {
+		if (!w->changed[i])
+			continue;
+		w->changed[i] = 0;
+		if (w->lower_up[i] < 0 || rtnl_link_flags(&w->req, w->ifindex[i], &flags) != 0)
+			continue; /* not configured (yet), or gone */
+		up = (flags & IFF_LOWER_UP) != 0;
+		if (up != w->lower_up[i])
+			log_line("nic %s: carrier %s", w->names[i], up ? "up" : "down");
+		w->lower_up[i] = up;
+	}
 }

@@ -7,11 +7,13 @@
 #define NICS_MAX 9 /* 8 uplinks + a LAN NIC */
 
 struct nic_watch {
-	struct nl nl; /* subscribed to RTNLGRP_LINK */
+	struct nl nl;  /* subscribed to RTNLGRP_LINK */
+	struct nl req; /* for flag queries: replies never mix with the events */
 	int n;
 	char names[NICS_MAX][16];
 	int ifindex[NICS_MAX]; /* 0: not seen */
 	int lower_up[NICS_MAX]; /* last carrier state reported: -1 unknown */
+	int changed[NICS_MAX];  /* an event named it since the last check */
 };
 
 /* Opens the subscription before looking, so no appearance can slip between look and wait. */
@@ -19,7 +21,7 @@ int nics_open(struct nic_watch *w, const char *const names[], int n);
 /* Waits until every named NIC exists or timeout_ms passed; returns how many exist. */
 int nics_wait(struct nic_watch *w, int timeout_ms);
 /* Drains pending link events (the fd is in the event loop) and logs carrier changes of the
- * watched NICs, as "nic eth1: carrier down". */
+ * watched NICs, as "nic eth1: carrier down", after checking the current flags. */
 void nics_events(struct nic_watch *w);
 /* Records the current carrier state (after link up) without logging a change. */
 void nics_set_carrier(struct nic_watch *w, int i, int lower_up);

@@ -1,0 +1,76 @@
+/* Unit tests of init/sockdconf.c: sockd.conf and resolv.conf text. */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "check.h"
+#include "sockdconf.h"
+
+static char out[4096];
+
+static struct sockd_params base(void)
+{
+	static const char *const ext[] = { "eth0", "eth1", "eth2" };
+	static struct cidr allow[2];
+	struct sockd_params p = { 0 };
+
+	inet_pton(AF_INET, "10.66.6.2", &p.listen);
+	p.port = 1080;
+	p.externals = ext;
+	p.n_externals = 3;
+	inet_pton(AF_INET, "10.66.6.0", &allow[0].addr);
+	allow[0].prefix = 24;
+	inet_pton(AF_INET, "192.168.0.0", &allow[1].addr);
+	allow[1].prefix = 16;
+	p.allow = allow;
+	p.n_allow = 1;
+	p.unprivileged = "sockd";
+	return p;
+}
+
+int main(void)
+{
+	struct check c = { "sockdconf", 0 };
+	struct sockd_params p = base();
+	struct in_addr dns[3];
+	int n;
+
+	n = sockdconf_render(&p, out, sizeof(out));
+	CHECK(&c, "renders", n > 0 && (size_t)n == strlen(out));
+	CHECK(&c, "logs to stderr (the console)", strstr(out, "\nlogoutput: stderr\n") != NULL);
+	CHECK(&c, "listens on ADDR port = PORT", strstr(out, "\ninternal: 10.66.6.2 port = 1080\n") != NULL);
+	CHECK(&c, "every uplink is an external, in order",
+	      strstr(out, "\nexternal: eth0\nexternal: eth1\nexternal: eth2\n") != NULL);
+	CHECK(&c, "outgoing address chosen by route", strstr(out, "\nexternal.rotation: route\n") != NULL);
+	CHECK(&c, "no auth: socksmethod none", strstr(out, "\nsocksmethod: none\n") && !strstr(out, "username"));
+	CHECK(&c, "clientmethod none", strstr(out, "\nclientmethod: none\n") != NULL);
+	CHECK(&c, "unprivileged user", strstr(out, "\nuser.unprivileged: sockd\n") != NULL);
+	CHECK(&c, "client and socks pass rules for the allowed subnet only",
+	      strstr(out, "client pass {\n\tfrom: 10.66.6.0/24 to: 0.0.0.0/0\n") &&
+		      strstr(out, "socks pass {\n\tfrom: 10.66.6.0/24 to: 0.0.0.0/0\n\tcommand: connect\n") &&
+		      !strstr(out, "from: 0.0.0.0/0"));
+
+	p.auth = 1;
+	p.n_allow = 2;
+	p.port = 9050;
+	n = sockdconf_render(&p, out, sizeof(out));
+	CHECK(&c, "auth: socksmethod username", n > 0 && strstr(out, "\nsocksmethod: username\n") != NULL);
+	CHECK(&c, "port given", strstr(out, "\ninternal: 10.66.6.2 port = 9050\n") != NULL);
+	CHECK(&c, "two allowed subnets: a rule pair each",
+	      strstr(out, "from: 192.168.0.0/16 to: 0.0.0.0/0\n\tlog") &&
+		      strstr(out, "from: 192.168.0.0/16 to: 0.0.0.0/0\n\tcommand: connect"));
+
+	CHECK(&c, "too small a buffer: -1, not a cut file", sockdconf_render(&p, out, 100) == -1);
+	p.n_externals = 0;
+	CHECK(&c, "no external interface: -1", sockdconf_render(&p, out, sizeof(out)) == -1);
+	p = base();
+	p.n_allow = 0;
+	CHECK(&c, "no allowed client: -1", sockdconf_render(&p, out, sizeof(out)) == -1);
+
+	inet_pton(AF_INET, "9.9.9.9", &dns[0]);
+	inet_pton(AF_INET, "1.1.1.1", &dns[1]);
+	n = resolvconf_render(dns, 2, out, sizeof(out));
+	CHECK(&c, "resolv.conf", n > 0 && strcmp(out, "nameserver 9.9.9.9\nnameserver 1.1.1.1\n") == 0);
+	CHECK(&c, "resolv.conf empty list", resolvconf_render(dns, 0, out, sizeof(out)) == 0 && out[0] == '\0');
+	CHECK(&c, "resolv.conf too small: -1", resolvconf_render(dns, 2, out, 10) == -1);
+	return CHECK_DONE(&c);
+}
