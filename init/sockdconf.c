@@ -49,19 +49,24 @@ int sockdconf_render(const struct sockd_params *p, char *buf, size_t size)
 	put(&o, "external.rotation: route\n");
 	put(&o, "clientmethod: none\n");
 	put(&o, "socksmethod: %s\n", p->auth ? "username" : "none");
-	/* root only to read /etc/shadow for username checks; the rest runs as this user. */
+	/* root only to bind and read /etc/shadow; everything else runs as this user. */
 	put(&o, "user.privileged: root\n");
 	put(&o, "user.unprivileged: %s\n", p->unprivileged);
+	/* Rules as in sockd/sockd.conf.example: clients from the allowed subnets only; CONNECT
+	 * only, never into the appliance's loopback; refusals logged, passes only on error (a
+	 * serial console is slow). */
 	for (i = 0; i < p->n_allow; i++) {
 		inet_ntop(AF_INET, &p->allow[i].addr, ip, sizeof(ip));
-		put(&o, "client pass {\n\tfrom: %s/%d to: 0.0.0.0/0\n\tlog: error\n}\n", ip,
+		put(&o, "client pass {\n\tfrom: %s/%d to: 0/0\n\tlog: error\n}\n", ip, p->allow[i].prefix);
+	}
+	put(&o, "client block {\n\tfrom: 0/0 to: 0/0\n\tlog: connect error\n}\n");
+	put(&o, "socks block {\n\tfrom: 0/0 to: 127.0.0.0/8\n\tlog: connect error\n}\n");
+	for (i = 0; i < p->n_allow; i++) {
+		inet_ntop(AF_INET, &p->allow[i].addr, ip, sizeof(ip));
+		put(&o, "socks pass {\n\tfrom: %s/%d to: 0/0\n\tcommand: connect\n\tlog: error\n}\n", ip,
 		    p->allow[i].prefix);
 	}
-	for (i = 0; i < p->n_allow; i++) {
-		inet_ntop(AF_INET, &p->allow[i].addr, ip, sizeof(ip));
-		put(&o, "socks pass {\n\tfrom: %s/%d to: 0.0.0.0/0\n\tcommand: connect\n\tlog: error\n}\n",
-		    ip, p->allow[i].prefix);
-	}
+	put(&o, "socks block {\n\tfrom: 0/0 to: 0/0\n\tlog: connect error\n}\n");
 	return o.full ? -1 : (int)o.len;
 }
 

@@ -45,9 +45,14 @@ int main(void)
 	CHECK(&c, "clientmethod none", strstr(out, "\nclientmethod: none\n") != NULL);
 	CHECK(&c, "unprivileged user", strstr(out, "\nuser.unprivileged: sockd\n") != NULL);
 	CHECK(&c, "client and socks pass rules for the allowed subnet only",
-	      strstr(out, "client pass {\n\tfrom: 10.66.6.0/24 to: 0.0.0.0/0\n") &&
-		      strstr(out, "socks pass {\n\tfrom: 10.66.6.0/24 to: 0.0.0.0/0\n\tcommand: connect\n") &&
-		      !strstr(out, "from: 0.0.0.0/0"));
+	      strstr(out, "client pass {\n\tfrom: 10.66.6.0/24 to: 0/0\n") &&
+		      strstr(out, "socks pass {\n\tfrom: 10.66.6.0/24 to: 0/0\n\tcommand: connect\n") &&
+		      !strstr(out, "pass {\n\tfrom: 0/0"));
+	CHECK(&c, "everyone else blocked, loopback blocked before the pass",
+	      strstr(out, "client block {\n\tfrom: 0/0 to: 0/0\n") &&
+		      strstr(out, "socks block {\n\tfrom: 0/0 to: 127.0.0.0/8\n") &&
+		      strstr(out, "socks block {\n\tfrom: 0/0 to: 127.0.0.0/8\n") < strstr(out, "socks pass") &&
+		      strstr(out, "socks block {\n\tfrom: 0/0 to: 0/0\n") > strstr(out, "socks pass"));
 
 	p.auth = 1;
 	p.n_allow = 2;
@@ -56,8 +61,8 @@ int main(void)
 	CHECK(&c, "auth: socksmethod username", n > 0 && strstr(out, "\nsocksmethod: username\n") != NULL);
 	CHECK(&c, "port given", strstr(out, "\ninternal: 10.66.6.2 port = 9050\n") != NULL);
 	CHECK(&c, "two allowed subnets: a rule pair each",
-	      strstr(out, "from: 192.168.0.0/16 to: 0.0.0.0/0\n\tlog") &&
-		      strstr(out, "from: 192.168.0.0/16 to: 0.0.0.0/0\n\tcommand: connect"));
+	      strstr(out, "from: 192.168.0.0/16 to: 0/0\n\tlog") &&
+		      strstr(out, "from: 192.168.0.0/16 to: 0/0\n\tcommand: connect"));
 
 	CHECK(&c, "too small a buffer: -1, not a cut file", sockdconf_render(&p, out, 100) == -1);
 	p.n_externals = 0;
