@@ -56,6 +56,7 @@ static void start_sockd(struct app *a)
 {
 	if (a->down.active || child_start(&a->sockd, &a->child_mask, now_ms()) != 0)
 		return;
+	log_line("sockd started (pid %d)", (int)a->sockd.pid);
 	a->ready_interval = READY_FIRST_MS;
 	a->ready_since = now_ms();
 	a->ready_warned = 0;
@@ -132,6 +133,9 @@ static void begin_shutdown(struct app *a, const char *why)
 		return;
 	a->sockd.stopped = a->shell.stopped = 1;
 	a->sockd_timer.when = a->shell_timer.when = a->ready_timer.when = 0;
+	/* An interactive shell ignores SIGTERM; a hangup ends it and its jobs. */
+	if (a->shell.pid)
+		kill(-a->shell.pid, SIGHUP);
 	shutdown_begin(&a->down, why, now_ms());
 	a->kill_timer.when = a->down.kill_at;
 	reap(a); /* nothing running: power off right away */
@@ -152,7 +156,7 @@ static void on_signal(void *arg)
 		case SIGCHLD:
 			break; /* reaped below, once for any number of them */
 		case SIGINT:
-			begin_shutdown(a, "SIGINT (Ctrl-Alt-Del)");
+			begin_shutdown(a, "SIGINT: Ctrl-Alt-Del or power button");
 			break;
 		case SIGTERM:
 			begin_shutdown(a, "SIGTERM");
@@ -354,11 +358,8 @@ int main(void)
 	stage_files(&a, &up);
 
 	a.sockd = (struct child){ .name = "sockd", .path = SOCKD_PATH, .argv = sockd_argv };
-	if (a.listen.s_addr) {
+	if (a.listen.s_addr)
 		start_sockd(&a);
-		if (a.sockd.pid)
-			log_line("sockd started (pid %d)", (int)a.sockd.pid);
-	}
 	for (;;)
 		loop_once(&a.loop);
 }

@@ -10,18 +10,30 @@
 #include "fileio.h"
 
 #define FILE_MAX 16384
+#ifndef GRND_INSECURE
+#define GRND_INSECURE 0x0004 /* Linux 5.6; musl 1.2.3's headers predate it */
+#endif
 
 int users_hash(const char *pass, char *hash, size_t size, char *err, size_t errlen)
 {
 	static const char b64[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 	unsigned char rnd[16];
-	char setting[3 + 16 + 2];
+	/* rounds=1000, the minimum: sockd runs crypt() again for every SOCKS login, and under
+	 * TCG the default 5000 rounds take ~1 s each. The hash guards nothing the command line
+	 * (/proc/cmdline holds the password in clear) does not already give away. */
+	static const char prefix[] = "$6$rounds=1000$";
+	char setting[sizeof(prefix) - 1 + 16 + 2];
 	const char *h;
 	size_t got = 0;
 	int i;
 
+	/* A salt must be unique, not secret: GRND_INSECURE does not wait for the CRNG, which early
+	 * in a VM's boot takes ~1 s of jitter-entropy gathering. */
 	while (got < sizeof(rnd)) {
-		ssize_t r = getrandom(rnd + got, sizeof(rnd) - got, 0);
+		ssize_t r = getrandom(rnd + got, sizeof(rnd) - got, GRND_INSECURE);
+
+		if (r < 0 && errno == EINVAL) /* a kernel before 5.6 */
+			r = getrandom(rnd + got, sizeof(rnd) - got, 0);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -31,13 +43,13 @@ int users_hash(const char *pass, char *hash, size_t size, char *err, size_t errl
 		}
 		got += (size_t)r;
 	}
-	memcpy(setting, "$6$", 3);
+	memcpy(setting, prefix, sizeof(prefix) - 1);
 	for (i = 0; i < 16; i++)
-		setting[3 + i] = b64[rnd[i] & 63];
-	setting[19] = '$';
-	setting[20] = '\0';
+		setting[sizeof(prefix) - 1 + i] = b64[rnd[i] & 63];
+	setting[sizeof(prefix) - 1 + 16] = '$';
+	setting[sizeof(prefix) - 1 + 17] = '\0';
 	h = crypt(pass, setting);
-	if (!h || strncmp(h, setting, 20) != 0 || strlen(h) >= size) {
+	if (!h || strncmp(h, setting, strlen(setting)) != 0 || strlen(h) >= size) {
 		snprintf(err, errlen, "crypt() cannot make a SHA-512 hash");
 		return -1;
 	}

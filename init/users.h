@@ -7,7 +7,7 @@
 
 #define USERS_HASH_MAX 128
 
-/* "$6$<16 salt chars>$<86 hash chars>"; 0 or -1 with the reason in err. */
+/* "$6$rounds=1000$<16 salt chars>$<86 hash chars>"; 0 or -1 with the reason in err. */
 int users_hash(const char *pass, char *hash, size_t size, char *err, size_t errlen);
 /* Appends NAME (uid = gid = id, no login shell) to etc/passwd, etc/shadow (created mode 0600
  * when missing) and etc/group. Refuses a name that is already present in passwd. Every file is
