@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <string.h>
 #include "log.h"
 #include "mptcp.h"
+#include "sysctl.h"
 
 #define FLAG_SUBFLOW 2 /* MPTCP_PM_ADDR_FLAG_SUBFLOW, checked in test_netlink */
 #define FLAG_BACKUP 4  /* MPTCP_PM_ADDR_FLAG_BACKUP */
@@ -19,6 +21,12 @@ int endpoints_setup(const struct uplinks *up)
 	uint32_t limit = 0;
 	int i, n = 0, r;
 
+	/* No /proc/sys/net/mptcp: a kernel built without MPTCP. One line, then plain TCP. */
+	if (sysctl_write("net/mptcp/enabled", "1") != 0) {
+		log_line("mptcp: %s (net.mptcp.enabled: %s); connections stay plain TCP",
+			 errno == ENOENT ? "this kernel has no MPTCP" : "cannot enable MPTCP", strerror(errno));
+		return -1;
+	}
 	r = mptcp_pm_open(&pm);
 	if (r != 0) {
 		log_line("mptcp: %s; connections stay plain TCP", pm.nl.err);

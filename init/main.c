@@ -56,7 +56,8 @@ static void start_sockd(struct app *a)
 {
 	if (a->down.active || child_start(&a->sockd, &a->child_mask, now_ms()) != 0)
 		return;
-	log_line("sockd started (pid %d)", (int)a->sockd.pid);
+	if (!a->sockd.exec_errno) /* else its exit line says why, with the restart delay */
+		log_line("sockd started (pid %d)", (int)a->sockd.pid);
 	a->ready_interval = READY_FIRST_MS;
 	a->ready_since = now_ms();
 	a->ready_warned = 0;

@@ -41,8 +41,6 @@ int sysctl_multipath(const char *const ifnames[], int n, char *err, size_t errle
 	size_t k;
 
 	err[0] = '\0';
-	/* First: absent when the kernel has no MPTCP, which the caller must hear about. */
-	set("net/mptcp/enabled", "1", &failed, err, errlen);
 	for (k = 0; k < sizeof(conf) / sizeof(conf[0]); k++) {
 		for (i = 0; i < 2; i++) {
 			snprintf(path, sizeof(path), "net/ipv4/conf/%s/%s", scopes[i], conf[k].key);

@@ -148,5 +148,5 @@ void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks
 	if (sysctl_multipath(names, n, err, sizeof(err)) != 0)
 		log_line("sysctl: %s", err);
 	else
-		log_line("sysctl: rp_filter=2 (loose), arp_ignore=1, arp_announce=2, mptcp enabled");
+		log_line("sysctl: rp_filter=2 (loose), arp_ignore=1, arp_announce=2");
 }
