@@ -14,54 +14,44 @@
 #define FLAG_SUBFLOW 2 /* MPTCP_PM_ADDR_FLAG_SUBFLOW, checked in test_netlink */
 #define FLAG_BACKUP 4  /* MPTCP_PM_ADDR_FLAG_BACKUP */
 
-int endpoints_setup(const struct uplinks *up)
+/* Uplinks that get an endpoint: configured, not the LAN NIC; at most the kernel's limit. */
+static uint32_t uplink_count(const struct uplinks *up)
 {
-	struct mptcp_pm pm;
-	struct mptcp_endpoint got[MPTCP_EP_MAX];
-	uint32_t limit = 0;
-	int i, n = 0, r;
+	uint32_t n = 0;
+	int i;
 
-	/* No /proc/sys/net/mptcp: a kernel built without MPTCP. One line, then plain TCP. */
-	if (sysctl_write("net/mptcp/enabled", "1") != 0) {
-		log_line("mptcp: %s (net.mptcp.enabled: %s); connections stay plain TCP",
-			 errno == ENOENT ? "this kernel has no MPTCP" : "cannot enable MPTCP", strerror(errno));
-		return -1;
-	}
-	r = mptcp_pm_open(&pm);
-	if (r != 0) {
-		log_line("mptcp: %s; connections stay plain TCP", pm.nl.err);
-		mptcp_pm_close(&pm);
-		return -1;
-	}
 	for (i = 0; i < up->n; i++)
-		limit += up->u[i].ok && !up->u[i].lan;
-	if (limit > MPTCP_LIMIT_MAX)
-		limit = MPTCP_LIMIT_MAX;
-	if (mptcp_set_limits(&pm, limit, limit) != 0)
-		log_line("mptcp: limits %u failed: %s", limit, pm.nl.err);
-	else
-		log_line("mptcp: limits subflows=%u add_addr_accepted=%u", limit, limit);
-	for (i = 0; i < up->n; i++) {
-		const struct uplink *u = &up->u[i];
-		struct mptcp_endpoint e = { 0 };
+		n += up->u[i].ok && !up->u[i].lan;
+	return n > MPTCP_LIMIT_MAX ? MPTCP_LIMIT_MAX : n;
+}
 
-		if (!u->ok || u->lan)
-			continue;
-		e.id = (uint8_t)(i + 1);
-		e.addr4 = u->cfg->addr.s_addr;
-		e.flags = FLAG_SUBFLOW | (u->cfg->backup ? FLAG_BACKUP : 0);
-		e.ifindex = u->ifindex;
-		if (mptcp_add_endpoint(&pm, &e) != 0)
-			log_line("mptcp: endpoint %s failed: %s", u->cfg->ifname, pm.nl.err);
-	}
-	if (mptcp_dump_endpoints(&pm, got, MPTCP_EP_MAX, &n) != 0) {
-		log_line("mptcp: reading endpoints back failed: %s", pm.nl.err);
-		mptcp_pm_close(&pm);
+static void add_endpoint(struct mptcp_pm *pm, const struct uplink *u, int i)
+{
+	struct mptcp_endpoint e = { 0 };
+
+	e.id = (uint8_t)(i + 1);
+	e.addr4 = u->cfg->addr.s_addr;
+	e.flags = FLAG_SUBFLOW | (u->cfg->backup ? FLAG_BACKUP : 0);
+	e.ifindex = u->ifindex;
+	if (mptcp_add_endpoint(pm, &e) != 0)
+		log_line("mptcp: endpoint %s failed: %s", u->cfg->ifname, pm->nl.err);
+}
+
+/* Reads the endpoints back and prints them (only endpoint `only` when non-zero). */
+static int print_endpoints(struct mptcp_pm *pm, unsigned only)
+{
+	struct mptcp_endpoint got[MPTCP_EP_MAX];
+	int i, n = 0;
+
+	if (mptcp_dump_endpoints(pm, got, MPTCP_EP_MAX, &n) != 0) {
+		log_line("mptcp: reading endpoints back failed: %s", pm->nl.err);
 		return -1;
 	}
 	for (i = 0; i < n && i < MPTCP_EP_MAX; i++) {
 		char a[INET_ADDRSTRLEN] = "?", dev[IF_NAMESIZE] = "-", flags[64];
 
+		if (only && got[i].id != only)
+			continue;
 		if (got[i].family == AF_INET)
 			inet_ntop(AF_INET, &got[i].addr4, a, sizeof(a));
 		if (got[i].ifindex > 0 && !if_indextoname((unsigned)got[i].ifindex, dev))
@@ -69,6 +59,57 @@ int endpoints_setup(const struct uplinks *up)
 		mptcp_flags_str(got[i].flags, flags, sizeof(flags));
 		log_line("endpoint id=%u %s dev %s flags=%s", got[i].id, a, dev, flags);
 	}
+	return n;
+}
+
+static int open_pm(struct mptcp_pm *pm)
+{
+	/* No /proc/sys/net/mptcp: a kernel built without MPTCP. One line, then plain TCP. */
+	if (sysctl_write("net/mptcp/enabled", "1") != 0) {
+		log_line("mptcp: %s (net.mptcp.enabled: %s); connections stay plain TCP",
+			 errno == ENOENT ? "this kernel has no MPTCP" : "cannot enable MPTCP", strerror(errno));
+		return -1;
+	}
+	if (mptcp_pm_open(pm) != 0) {
+		log_line("mptcp: %s; connections stay plain TCP", pm->nl.err);
+		mptcp_pm_close(pm);
+		return -1;
+	}
+	return 0;
+}
+
+static void set_limits(struct mptcp_pm *pm, uint32_t limit)
+{
+	if (mptcp_set_limits(pm, limit, limit) != 0)
+		log_line("mptcp: limits %u failed: %s", limit, pm->nl.err);
+	else
+		log_line("mptcp: limits subflows=%u add_addr_accepted=%u", limit, limit);
+}
+
+int endpoints_setup(const struct uplinks *up)
+{
+	struct mptcp_pm pm;
+	int i, n;
+
+	if (open_pm(&pm) != 0)
+		return -1;
+	set_limits(&pm, uplink_count(up));
+	for (i = 0; i < up->n; i++)
+		if (up->u[i].ok && !up->u[i].lan)
+			add_endpoint(&pm, &up->u[i], i);
+	n = print_endpoints(&pm, 0);
 	mptcp_pm_close(&pm);
 	return n;
+}
+
+void endpoints_late(const struct uplinks *up, int i)
+{
+	struct mptcp_pm pm;
+
+	if (!up->u[i].ok || up->u[i].lan || open_pm(&pm) != 0)
+		return;
+	set_limits(&pm, uplink_count(up));
+	add_endpoint(&pm, &up->u[i], i);
+	print_endpoints(&pm, (unsigned)i + 1);
+	mptcp_pm_close(&pm);
 }

@@ -8,5 +8,7 @@
 
 /* Returns the number of endpoints the kernel holds, or -1 (no MPTCP; logged). */
 int endpoints_setup(const struct uplinks *up);
+/* Uplink i came late (uplinks_late): raises the limits and adds its endpoint. */
+void endpoints_late(const struct uplinks *up, int i);
 
 #endif

@@ -46,6 +46,13 @@ $(B)/tests/test_$(1): $(TOP)/tests/unit/test_$(1).c $(call init_test_srcs,$(INIT
 endef
 $(foreach t,$(INIT_TESTS),$(eval $(call init_unit_test,$(t))))
 
+# PID 1 end to end on the host: the built init (and sockd) in fresh namespaces (needs root).
+UNIT_TESTS += $(B)/tests/test_pid1
+$(B)/tests/test_pid1: $(TOP)/tests/unit/test_pid1.c $(TOP)/tests/unit/check.h $(O)/bin/init
+	@mkdir -p $(@D)
+	$(INIT_TEST_CC) $(INIT_TEST_CFLAGS) -DINIT_BIN='"$(O)/bin/init"' -DSOCKD_BIN='"$(O)/bin/sockd"' \
+		-DOVERLAY_ETC='"$(TOP)/rootfs-overlay/etc"' -o $@ $< -lcrypt
+
 # libFuzzer harnesses (clang, libclang-rt-14-dev); tests/ runs them bounded.
 INIT_FUZZ_CC ?= clang
 INIT_FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I$(INIT_DIR)

@@ -43,6 +43,7 @@ struct app {
 	struct loop_watch sig_watch, link_watch;
 	struct loop_timer sockd_timer, shell_timer, ready_timer, kill_timer;
 	struct nic_watch nics;
+	struct uplinks up;
 	struct child sockd, shell;
 	struct shutdown down;
 	struct in_addr listen;
@@ -172,7 +173,16 @@ static void on_signal(void *arg)
 
 static void on_link(void *arg)
 {
-	nics_events(arg);
+	struct app *a = arg;
+	unsigned appeared = nics_events(&a->nics);
+	int i;
+
+	for (i = 0; i < a->up.n; i++) {
+		if (!(appeared & (1u << i)))
+			continue;
+		uplinks_late(&a->up, &a->nics, i);
+		endpoints_late(&a->up, i);
+	}
 }
 
 static void stage_cmdline(struct config *cfg)
@@ -310,7 +320,6 @@ int main(void)
 	static char *const sockd_argv[] = { "sockd", "-f", SOCKD_CONF, "-N", "1", NULL };
 	static char *const shell_argv[] = { "-sh", NULL };
 	struct mount_errors merr;
-	struct uplinks up;
 	int i;
 
 	if (getpid() != 1) {
@@ -351,12 +360,12 @@ int main(void)
 			log_line("debug: shell on %s", a.tty);
 	}
 
-	uplinks_setup(&a.cfg, &a.nics, &up);
-	a.link_watch = (struct loop_watch){ a.nics.nl.fd, on_link, &a.nics };
+	uplinks_setup(&a.cfg, &a.nics, &a.up);
+	a.link_watch = (struct loop_watch){ a.nics.nl.fd, on_link, &a };
 	if (a.nics.nl.fd >= 0)
 		loop_add_fd(&a.loop, &a.link_watch);
-	endpoints_setup(&up);
-	stage_files(&a, &up);
+	endpoints_setup(&a.up);
+	stage_files(&a, &a.up);
 
 	a.sockd = (struct child){ .name = "sockd", .path = SOCKD_PATH, .argv = sockd_argv };
 	if (a.listen.s_addr)

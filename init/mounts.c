@@ -24,11 +24,18 @@ void mounts_setup(struct mount_errors *errs)
 		{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", 0755 },
 		{ "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 01777 },
 	};
+	struct stat root, st;
 	size_t i;
 
 	errs->n = 0;
+	if (stat("/", &root) != 0)
+		root.st_dev = 0;
 	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		mkdir(m[i].dir, m[i].mode); /* usually in the initramfs already */
+		/* Already a mount point (a boot loader's initrd chain, or a test running init in
+		 * namespaces with its own /proc/cmdline): keep it. */
+		if (stat(m[i].dir, &st) == 0 && st.st_dev != root.st_dev)
+			continue;
 		if (mount(m[i].src, m[i].dir, m[i].type, m[i].flags, m[i].data) == 0 || errno == EBUSY)
 			continue; /* EBUSY: the kernel mounted it (CONFIG_DEVTMPFS_MOUNT) */
 		if (errs->n < MOUNTS_MAX_ERRORS)

@@ -100,12 +100,16 @@ static void link_event(struct nic_watch *w, const struct nlmsghdr *nlh)
 			w->changed[i] = 1;
 }
 
-void nics_events(struct nic_watch *w)
+unsigned nics_events(struct nic_watch *w)
 {
 	int i, up;
-	unsigned flags;
+	unsigned flags, appeared = 0;
 
 	drain(w, link_event);
+	/* A NIC that was missing when the wait ended may come now (a slow USB modem). */
+	for (i = 0; i < w->n; i++)
+		if (!w->ifindex[i] && (w->ifindex[i] = (int)if_nametoindex(w->names[i])) != 0)
+			appeared |= 1u << i;
 	for (i = 0; i < w->n; i++) {
 		if (!w->changed[i])
 			continue;
@@ -117,4 +121,5 @@ void nics_events(struct nic_watch *w)
 			log_line("nic %s: carrier %s", w->names[i], up ? "up" : "down");
 		w->lower_up[i] = up;
 	}
+	return appeared;
 }

@@ -40,7 +40,8 @@ static void wait_for_nics(const struct config *cfg, struct nic_watch *w, struct 
 	for (i = 0; i < up->n; i++) {
 		up->u[i].ifindex = w->ifindex[i];
 		if (!w->ifindex[i])
-			log_line("nic %s: not present after %d ms; skipped", names[i], NIC_WAIT_MS);
+			log_line("nic %s: not present after %d ms; configured if it comes", names[i],
+				 NIC_WAIT_MS);
 	}
 	log_line("nics: %d of %d present after %llu ms", found, up->n,
 		 (unsigned long long)(now_ms() - t0));
@@ -115,9 +116,28 @@ static void main_route(struct nl *rt, struct uplinks *up)
 	if (rtnl_route_add(rt, 254 /* RT_TABLE_MAIN */, 0, 0, c->has_gw ? c->gw.s_addr : 0,
 			   up->u[pick].ifindex) != 0)
 		log_line("route: main default via %s failed: %s", c->ifname, rt->err);
+	else if (c->has_gw)
+		log_line("route: main default via %s dev %s", ip(c->gw, g), c->ifname);
 	else
-		log_line("route: main default %s %s dev %s", c->has_gw ? "via" : "dev",
-			 c->has_gw ? ip(c->gw, g) : c->ifname, c->ifname);
+		log_line("route: main default dev %s", c->ifname);
+}
+
+void uplinks_late(struct uplinks *up, struct nic_watch *w, int i)
+{
+	const char *name = up->u[i].cfg->ifname;
+	char err[160];
+	struct nl rt;
+
+	up->u[i].ifindex = w->ifindex[i];
+	log_line("nic %s: appeared late; configuring it now", name);
+	if (nl_open(&rt, NETLINK_ROUTE, 0) != 0) {
+		log_line("nic %s: %s", name, rt.err);
+		return;
+	}
+	configure(&rt, w, &up->u[i], i);
+	nl_close(&rt);
+	if (sysctl_multipath(&name, 1, err, sizeof(err)) != 0)
+		log_line("sysctl: %s", err);
 }
 
 void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks *up)

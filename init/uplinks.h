@@ -25,5 +25,9 @@ struct uplinks {
 
 /* Configures everything; w is opened here and left open for carrier events. */
 void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks *up);
+/* NIC i, missing at setup, exists now (w->ifindex[i]): configures it the same way. The main
+ * default route stays where it is, and sockd keeps its externals: the NIC adds an MPTCP
+ * subflow path (endpoints_late), not a new first path. */
+void uplinks_late(struct uplinks *up, struct nic_watch *w, int i);
 
 #endif

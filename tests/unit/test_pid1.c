@@ -1,0 +1,486 @@
+/* End-to-end test of the built init (out/bin/init, static musl) as PID 1: each scenario runs
+ * it in fresh PID, mount, network and UTS namespaces, chrooted into a scratch root holding
+ * init, sockd and rootfs-overlay/etc, with a /proc/cmdline of the scenario's choosing (init
+ * leaves an /proc that is already mounted alone). The NICs are veth pairs made in that
+ * network namespace: some before init starts, one while it waits, one after it gave up
+ * waiting. Checks the console lines of the contract, the kernel's state, SOCKS with
+ * username/password through the real sockd, restart after a crash, and power off (in a PID
+ * namespace, reboot(RB_POWER_OFF) ends init with SIGINT). Needs root. */
+#include <crypt.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "check.h"
+
+#ifndef INIT_BIN
+#error "build with -DINIT_BIN=\"out/bin/init\" -DSOCKD_BIN=... -DOVERLAY_ETC=..."
+#endif
+
+struct run {
+	pid_t pid1;    /* host pid of init */
+	int out;       /* its console */
+	char log[65536];
+	size_t len;
+	char root[64];
+};
+
+static uint64_t ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Reads console output until `needle` occurs `count` times or timeout_ms passed. */
+static int wait_for(struct run *r, const char *needle, int count, int timeout_ms)
+{
+	uint64_t end = ms() + (uint64_t)timeout_ms;
+
+	for (;;) {
+		const char *p = r->log;
+		int seen = 0;
+		struct pollfd pfd = { .fd = r->out, .events = POLLIN };
+		ssize_t n;
+
+		while ((p = strstr(p, needle)) != NULL) {
+			seen++;
+			p++;
+		}
+		if (seen >= count)
+			return 1;
+		if (ms() >= end || r->len >= sizeof(r->log) - 1)
+			return 0;
+		if (poll(&pfd, 1, (int)(end - ms())) <= 0)
+			continue;
+		n = read(r->out, r->log + r->len, sizeof(r->log) - 1 - r->len);
+		if (n <= 0)
+			return 0;
+		r->len += (size_t)n;
+		r->log[r->len] = '\0';
+	}
+}
+
+static int copy(const char *from, const char *to, mode_t mode)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	ssize_t n;
+	int ok = in >= 0 && out >= 0;
+
+	while (ok && (n = read(in, buf, sizeof(buf))) > 0)
+		ok = write(out, buf, (size_t)n) == n;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return ok ? 0 : -1;
+}
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static void veth(int i)
+{
+	sh("ip link add eth%d type veth peer name peer%d && ip addr add 10.66.%d.1/24 dev peer%d && "
+	   "ip link set peer%d up", i, i, 6 + i, i, i);
+}
+
+/* The scratch root: init, optionally sockd, the overlay's /etc, the scenario's cmdline. */
+static int make_root(struct run *r, int with_sockd, const char *cmdline)
+{
+	static const char *const dirs[] = { "proc", "sys", "dev", "run", "tmp", "etc", "bin" };
+	static const char *const etc[] = { "passwd", "group", "shadow", "hosts" };
+	char p[256], q[256];
+	size_t i;
+	int fd;
+
+	snprintf(r->root, sizeof(r->root), "/tmp/mpsocks-pid1-XXXXXX");
+	if (!mkdtemp(r->root))
+		return -1;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", r->root, dirs[i]);
+		mkdir(p, 0755);
+	}
+	snprintf(p, sizeof(p), "%s/init", r->root);
+	if (copy(INIT_BIN, p, 0755) != 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/bin/sockd", r->root);
+	if (with_sockd && copy(SOCKD_BIN, p, 0755) != 0)
+		return -1;
+	for (i = 0; i < sizeof(etc) / sizeof(etc[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", OVERLAY_ETC, etc[i]);
+		snprintf(q, sizeof(q), "%s/etc/%s", r->root, etc[i]);
+		if (copy(p, q, strcmp(etc[i], "shadow") ? 0644 : 0600) != 0)
+			return -1;
+	}
+	snprintf(p, sizeof(p), "%s/cmdline", r->root);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, cmdline, strlen(cmdline)) < 0 || close(fd) != 0)
+		return -1;
+	return 0;
+}
+
+/* In the namespaces: the view init gets, then init itself. Never returns. */
+static void exec_init(struct run *r, int out)
+{
+	char p[256], q[256];
+
+	snprintf(p, sizeof(p), "%s/proc", r->root);
+	if (mount("proc", p, "proc", 0, NULL) != 0)
+		_exit(120);
+	snprintf(q, sizeof(q), "%s/cmdline", r->root);
+	snprintf(p, sizeof(p), "%s/proc/cmdline", r->root);
+	if (mount(q, p, NULL, MS_BIND, NULL) != 0)
+		_exit(121);
+	snprintf(p, sizeof(p), "%s/sys", r->root);
+	if (mount("sysfs", p, "sysfs", 0, NULL) != 0)
+		_exit(122);
+	/* A /dev without the host's console: init then keeps the pipe on fds 0-2. */
+	snprintf(p, sizeof(p), "%s/dev", r->root);
+	if (mount("tmpfs", p, "tmpfs", 0, "mode=0755") != 0)
+		_exit(123);
+	snprintf(p, sizeof(p), "%s/dev/null", r->root);
+	close(open(p, O_CREAT | O_WRONLY, 0666));
+	if (mount("/dev/null", p, NULL, MS_BIND, NULL) != 0)
+		_exit(124);
+	dup2(out, 1);
+	dup2(out, 2);
+	close(0);
+	open("/dev/null", O_RDONLY);
+	if (chroot(r->root) != 0 || chdir("/") != 0)
+		_exit(125);
+	execl("/init", "/init", (char *)NULL);
+	_exit(126);
+}
+
+/* Runs in the controller (own network, mount and UTS namespaces); init gets a new PID one. */
+static pid_t start_init(struct run *r)
+{
+	int p[2];
+	pid_t pid;
+
+	/* The first fork after this is PID 1 of the new namespace: that must be init, so the
+	 * controller's earlier helpers (ip) ran before it. */
+	if (pipe(p) != 0 || unshare(CLONE_NEWPID) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		exec_init(r, p[1]);
+	}
+	close(p[1]);
+	r->out = p[0];
+	r->pid1 = pid;
+	return pid;
+}
+
+/* The host pid of init's child named comm ("sockd"), or 0. */
+static pid_t child_named(pid_t parent, const char *comm)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+
+	while (d && (e = readdir(d)) != NULL && !found) {
+		char path[300], stat[512], name[64];
+		int ppid;
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(stat, sizeof(stat), f) && sscanf(stat, "%*d (%63[^)]) %*c %d", name, &ppid) == 2 &&
+		    ppid == parent && strcmp(name, comm) == 0)
+			found = atoi(e->d_name);
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* SOCKS5 greeting (and RFC 1929 login when user is given); returns the final status byte
+ * (0 = accepted) or -1 when the exchange failed. */
+static int socks_login(const char *user, const char *pass)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(1080) };
+	unsigned char buf[600], reply[2];
+	struct timeval tv = { 5, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), r = -1;
+	size_t n;
+
+	inet_pton(AF_INET, "10.66.6.2", &sa.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		goto out;
+	buf[0] = 5;
+	buf[1] = 1;
+	buf[2] = user ? 2 : 0;
+	if (write(fd, buf, 3) != 3 || read(fd, reply, 2) != 2 || reply[0] != 5)
+		goto out;
+	if (!user) {
+		r = reply[1];
+		goto out;
+	}
+	if (reply[1] != 2)
+		goto out;
+	n = 0;
+	buf[n++] = 1;
+	buf[n++] = (unsigned char)strlen(user);
+	memcpy(buf + n, user, strlen(user));
+	n += strlen(user);
+	buf[n++] = (unsigned char)strlen(pass);
+	memcpy(buf + n, pass, strlen(pass));
+	n += strlen(pass);
+	if (write(fd, buf, n) != (ssize_t)n || read(fd, reply, 2) != 2)
+		goto out;
+	r = reply[1];
+out:
+	close(fd);
+	return r;
+}
+
+static int file_has(struct run *r, const char *file, const char *needle)
+{
+	char p[256], buf[8192];
+	int fd;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "%s/%s", r->root, file);
+	fd = open(p, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+static int cmd_has(const char *cmd, const char *needle)
+{
+	char buf[4096];
+	FILE *f = popen(cmd, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		pclose(f);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+/* Ends init with sig and checks that it powered off: in a PID namespace that shows as death
+ * by SIGINT. */
+static int powers_off(struct run *r, int sig)
+{
+	int status = 0;
+	uint64_t end = ms() + 10000;
+
+	kill(r->pid1, sig);
+	while (ms() < end) {
+		pid_t p = waitpid(r->pid1, &status, WNOHANG);
+
+		if (p == r->pid1)
+			return WIFSIGNALED(status) && WTERMSIG(status) == SIGINT;
+		wait_for(r, "\n\n\n", 1, 50); /* keep reading the console meanwhile */
+	}
+	kill(r->pid1, SIGKILL);
+	return 0;
+}
+
+static void scenario_full(struct check *c)
+{
+	static struct run r;
+	char shadow[512];
+	pid_t sockd;
+
+	if (make_root(&r, 1, "console=ttyS0 mpsocks.nic=eth0,10.66.6.2/24,gw=10.66.6.1 "
+			  "mpsocks.nic=eth1,10.66.7.2/24,gw=10.66.7.1,backup mpsocks.nic=eth2,10.66.8.2/24,gw=10.66.8.1 "
+			  "mpsocks.nic=eth3,10.66.9.2/24,gw=10.66.9.1 mpsocks.user=alice:pa:ss mpsocks.dns=10.66.6.1 "
+			  "mpsocks.bogus=1\n") != 0) {
+		CHECK(c, "full: scratch root", 0);
+		return;
+	}
+	veth(0);
+	veth(1);
+	if (start_init(&r) < 0) {
+		CHECK(c, "full: init started", 0);
+		return;
+	}
+	usleep(500000);
+	veth(2); /* while init waits: the wait must end when it comes, not at the timeout */
+	CHECK(c, "full: unknown parameter named on the console, the rest goes on",
+	      wait_for(&r, "cmdline: mpsocks.bogus=1: unknown parameter, ignored", 1, 5000));
+	CHECK(c, "full: NIC that came during the wait is taken, missing one reported",
+	      wait_for(&r, "nic eth3: not present after 5000 ms", 1, 8000) &&
+		      strstr(r.log, "nics: 3 of 4 present"));
+	CHECK(c, "full: NIC line with table, gateway and rule",
+	      wait_for(&r, "nic eth0: 10.66.6.2/24, table 100 default via 10.66.6.1, rule from 10.66.6.2", 1, 3000));
+	CHECK(c, "full: main default route via the first non-backup uplink",
+	      wait_for(&r, "route: main default via 10.66.6.1 dev eth0", 1, 3000));
+	CHECK(c, "full: limits sized to the NICs present",
+	      wait_for(&r, "mptcp: limits subflows=3 add_addr_accepted=3", 1, 3000));
+	CHECK(c, "full: endpoints read back, backup flag, bound to devices",
+	      wait_for(&r, "endpoint id=3 10.66.8.2 dev eth2 flags=subflow", 1, 3000) &&
+		      strstr(r.log, "endpoint id=1 10.66.6.2 dev eth0 flags=subflow\n") &&
+		      strstr(r.log, "endpoint id=2 10.66.7.2 dev eth1 flags=subflow,backup\n"));
+	CHECK(c, "full: sockd listening line", wait_for(&r, "sockd listening on 10.66.6.2:1080", 1, 10000));
+	CHECK(c, "full: lines are timestamped", strstr(r.log, "mpsocks: [") == r.log);
+	CHECK(c, "full: kernel agrees: rule and per-uplink table",
+	      cmd_has("ip rule", "from 10.66.7.2 lookup 101") &&
+		      cmd_has("ip route show table 102", "default via 10.66.8.1 dev eth2"));
+	CHECK(c, "full: loose rp_filter", cmd_has("cat /proc/sys/net/ipv4/conf/all/rp_filter", "2"));
+	CHECK(c, "full: resolv.conf", file_has(&r, "etc/resolv.conf", "nameserver 10.66.6.1\n"));
+	CHECK(c, "full: sockd.conf asks for username, lists the externals",
+	      file_has(&r, "etc/sockd.conf", "socksmethod: username\n") &&
+		      file_has(&r, "etc/sockd.conf", "external: eth2\n") &&
+		      file_has(&r, "etc/sockd.conf", "from: 10.66.6.0/24 to: 0/0"));
+	{
+		char p[256];
+		FILE *f;
+		snprintf(p, sizeof(p), "%s/etc/shadow", r.root);
+		f = fopen(p, "r");
+		shadow[0] = '\0';
+		while (f && fgets(shadow, sizeof(shadow), f) && strncmp(shadow, "alice:", 6) != 0)
+			shadow[0] = '\0';
+		if (f)
+			fclose(f);
+		*strchrnul(shadow + 6, ':') = '\0';
+		CHECK(c, "full: shadow holds a SHA-512 hash of the password",
+		      strncmp(shadow, "alice:$6$", 9) == 0 && strcmp(crypt("pa:ss", shadow + 6), shadow + 6) == 0);
+	}
+	CHECK(c, "full: SOCKS login with the right password accepted", socks_login("alice", "pa:ss") == 0);
+	CHECK(c, "full: SOCKS login with a wrong password refused", socks_login("alice", "nope") > 0);
+	CHECK(c, "full: SOCKS without login refused", socks_login(NULL, NULL) != 0);
+
+	veth(3); /* after the wait gave up: configured when it comes */
+	CHECK(c, "full: late NIC configured with its endpoint",
+	      wait_for(&r, "nic eth3: appeared late", 1, 5000) &&
+		      wait_for(&r, "endpoint id=4 10.66.9.2 dev eth3 flags=subflow", 1, 5000) &&
+		      strstr(r.log, "mptcp: limits subflows=4 add_addr_accepted=4"));
+	sh("ip link set peer0 down");
+	CHECK(c, "full: carrier loss reported", wait_for(&r, "nic eth0: carrier down", 1, 5000));
+
+	sockd = child_named(r.pid1, "sockd");
+	CHECK(c, "full: sockd is init's child", sockd > 0);
+	if (sockd > 0)
+		kill(sockd, SIGSEGV);
+	CHECK(c, "full: crash logged with the reason and the restart delay",
+	      wait_for(&r, "sockd exited (killed by signal 11 (Segmentation fault)); restart in 100 ms", 1, 5000));
+	CHECK(c, "full: sockd back after the crash", wait_for(&r, "sockd listening on 10.66.6.2:1080", 2, 10000));
+	CHECK(c, "full: SIGTERM: children stopped, power off", powers_off(&r, SIGTERM) &&
+	      strstr(r.log, "shutdown (SIGTERM): stopping processes") && strstr(r.log, "power off"));
+	if (c->failed)
+		printf("# console of the full scenario:\n%s", r.log);
+	sh("rm -rf '%s'", r.root);
+}
+
+static void scenario_broken(struct check *c)
+{
+	static struct run r;
+
+	if (make_root(&r, 0, "mpsocks.nic=eth0,10.66.6.2/24 mpsocks.port=0 mpsocks.nic=eth1,10.1.1.1/40 "
+			  "mpsocks.nic=eth2,10.66.8.2/24\n") != 0) {
+		CHECK(c, "broken: scratch root", 0);
+		return;
+	}
+	veth(0);
+	if (start_init(&r) < 0) {
+		CHECK(c, "broken: init started", 0);
+		return;
+	}
+	usleep(300000);
+	veth(2);
+	{
+		const char *p;
+		int waited = -1;
+
+		wait_for(&r, "present after ", 1, 8000);
+		p = strstr(r.log, "nics: 2 of 2 present after ");
+		if (p)
+			waited = atoi(p + strlen("nics: 2 of 2 present after "));
+		CHECK(c, "broken: the wait ends when the last NIC comes, not at the timeout",
+		      waited >= 200 && waited < 2500);
+	}
+	CHECK(c, "broken: bad port named, one line",
+	      wait_for(&r, "cmdline: mpsocks.port=0: expected a port number 1-65535, ignored", 1, 5000));
+	CHECK(c, "broken: bad NIC named, one line",
+	      wait_for(&r, "cmdline: mpsocks.nic=eth1,10.1.1.1/40: bad address", 1, 5000));
+	CHECK(c, "broken: good NIC still configured", wait_for(&r, "nic eth0: 10.66.6.2/24, table 100", 1, 5000));
+	CHECK(c, "broken: missing sockd: reason and backoff, twice",
+	      wait_for(&r, "sockd exited (exec /bin/sockd: No such file or directory); restart in 100 ms", 1, 5000) &&
+		      wait_for(&r, "restart in 200 ms", 1, 5000));
+	CHECK(c, "broken: init still alive", waitpid(r.pid1, NULL, WNOHANG) == 0);
+	CHECK(c, "broken: SIGUSR2 powers off", powers_off(&r, SIGUSR2) && strstr(r.log, "shutdown (SIGUSR2"));
+	if (c->failed)
+		printf("# console of the broken scenario:\n%s", r.log);
+	sh("rm -rf '%s'", r.root);
+}
+
+/* Each scenario in a controller process with its own namespaces; init is its child. */
+static int run_isolated(void (*scenario)(struct check *), struct check *c)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct check mine = { c->suite, 0 };
+
+		if (unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS) != 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+			CHECK(&mine, "namespaces (run as root)", 0);
+			_exit(1);
+		}
+		sh("ip link set lo up");
+		scenario(&mine);
+		fflush(stdout);
+		_exit(mine.failed ? 1 : 0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+		CHECK(c, "scenario controller ended normally", 0);
+		return -1;
+	}
+	if (WEXITSTATUS(status))
+		c->failed++; /* its FAIL lines are printed already */
+	return 0;
+}
+
+int main(void)
+{
+	struct check c = { "pid1", 0 };
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	run_isolated(scenario_full, &c);
+	run_isolated(scenario_broken, &c);
+	return CHECK_DONE(&c);
+}
