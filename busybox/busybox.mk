@@ -21,17 +21,15 @@ busybox: $(O)/bin/busybox $(BUSYBOX_LINKS)
 
 $(BUSYBOX_SRC_STAMP): | deps
 	$(call banner,busybox $(BUSYBOX_VERSION) source)
-	rm -rf '$(BUSYBOX_SRC)' '$(BUSYBOX_SRC).tmp' && mkdir -p '$(BUSYBOX_SRC).tmp' '$(@D)'
+	@mkdir -p '$(@D)' '$(B)'
 ifeq ($(BUSYBOX_TARBALL),)
 	$(FETCH) src '$(BUSYBOX_SPEC)' '$(BUSYBOX_ORIG)'
-	@$(call verify_pinned,$(DL)/$(BUSYBOX_ORIG),$(BUSYBOX_ORIG))
-	tar -xjf '$(DL)/$(BUSYBOX_ORIG)' -C '$(BUSYBOX_SRC).tmp'
+	$(TOP)/kernel/unpack-pinned '$(HASHES)' '$(BUSYBOX_ORIG)' '$(DL)/$(BUSYBOX_ORIG)' '$(BUSYBOX_SRC)' \
+		busybox-$(BUSYBOX_VERSION)
 else
-	@[ -f '$(BUSYBOX_TARBALL)' ] || { echo 'BUSYBOX_TARBALL=$(BUSYBOX_TARBALL): no such file' >&2; exit 1; }
-	@$(call verify_pinned,$(BUSYBOX_TARBALL),$(BUSYBOX_ORIG))
-	tar -xjf '$(BUSYBOX_TARBALL)' -C '$(BUSYBOX_SRC).tmp'
+	$(TOP)/kernel/unpack-pinned '$(HASHES)' '$(BUSYBOX_ORIG)' '$(BUSYBOX_TARBALL)' '$(BUSYBOX_SRC)' \
+		busybox-$(BUSYBOX_VERSION)
 endif
-	mv '$(BUSYBOX_SRC).tmp/busybox-$(BUSYBOX_VERSION)' '$(BUSYBOX_SRC)' && rmdir '$(BUSYBOX_SRC).tmp'
 	touch '$@'
 
 # allnoconfig, the fragment merged on top (the kernel's merge script is generic), oldconfig

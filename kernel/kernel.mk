@@ -22,35 +22,24 @@ KERNEL_FRAGMENTS := $(addprefix $(TOP)/kernel/,base.config virt.config mptcp.con
 KMAKE = $(MAKE) -C $(KSRC) ARCH=x86_64 KBUILD_BUILD_USER=mpsocks KBUILD_BUILD_HOST=mpsocks \
 	KCFLAGS=-mstringop-strategy=libcall $(if $(findstring -j,$(MAKEFLAGS)),,-j$(JOBS))
 
-# $(call verify_pinned,PATH,NAME): fail unless PATH has the sha256 that $(HASHES) pins for NAME.
-verify_pinned = want=$$(awk -v f='$(2)' '$$1 == "sha256" && $$3 == f { print $$2 }' '$(HASHES)'); \
-	got=$$(sha256sum < '$(1)' | cut -d' ' -f1); \
-	[ -n "$$want" ] && [ "$$got" = "$$want" ] || \
-	{ echo "$(1): sha256 $$got, but $(HASHES) pins $${want:-nothing} for $(2)" >&2; exit 1; }
-
 .PHONY: kernel
 kernel: $(O)/bzImage $(O)/kernel.config $(KHDR)/.installed $(GEN_INIT_CPIO)
 
-# The source tree: the tarball (from the .deb, or KERNEL_TARBALL) verified, then unpacked
-# beside its final place and moved there, so an interrupted run leaves no half tree.
+# The source tree: the tarball (from the .deb, or KERNEL_TARBALL) verified against its pin and
+# unpacked all or nothing (kernel/unpack-pinned).
 $(KSRC_STAMP): | deps
 	$(call banner,kernel linux-$(KERNEL_VERSION) source)
-	rm -rf '$(KSRC)' '$(KSRC).tmp' && mkdir -p '$(KSRC).tmp' '$(@D)'
+	@mkdir -p '$(@D)' '$(B)'
 ifeq ($(KERNEL_TARBALL),)
 	$(FETCH) bin '$(KERNEL_DEB_SPEC)' '$(KERNEL_DEB)'
-	dpkg-deb --fsys-tarfile '$(DL)/$(KERNEL_DEB)' | \
-		tar -xOf - './usr/src/$(KERNEL_TARBALL_NAME)' > '$(KSRC).tmp/$(KERNEL_TARBALL_NAME)'
-	@$(call verify_pinned,$(KSRC).tmp/$(KERNEL_TARBALL_NAME),$(KERNEL_TARBALL_NAME))
-	tar -xJf '$(KSRC).tmp/$(KERNEL_TARBALL_NAME)' -C '$(KSRC).tmp'
-	rm -f '$(KSRC).tmp/$(KERNEL_TARBALL_NAME)'
+	$(TOP)/kernel/unpack-pinned '$(HASHES)' '$(KERNEL_TARBALL_NAME)' '$(DL)/$(KERNEL_DEB)' '$(KSRC)' \
+		linux-source-6.12 './usr/src/$(KERNEL_TARBALL_NAME)'
 else
-	@[ -f '$(KERNEL_TARBALL)' ] || { echo 'KERNEL_TARBALL=$(KERNEL_TARBALL): no such file' >&2; exit 1; }
-	@$(call verify_pinned,$(KERNEL_TARBALL),$(KERNEL_TARBALL_NAME))
-	tar -xJf '$(KERNEL_TARBALL)' -C '$(KSRC).tmp'
+	$(TOP)/kernel/unpack-pinned '$(HASHES)' '$(KERNEL_TARBALL_NAME)' '$(KERNEL_TARBALL)' '$(KSRC)' \
+		linux-source-6.12
 endif
-	@grep -qx 'SUBLEVEL = $(word 3,$(subst ., ,$(KERNEL_VERSION)))' '$(KSRC).tmp/linux-source-6.12/Makefile' || \
-		{ echo 'kernel source is not linux-$(KERNEL_VERSION)' >&2; exit 1; }
-	mv '$(KSRC).tmp/linux-source-6.12' '$(KSRC)' && rmdir '$(KSRC).tmp'
+	@grep -qx 'SUBLEVEL = $(word 3,$(subst ., ,$(KERNEL_VERSION)))' '$(KSRC)/Makefile' || \
+		{ echo 'kernel source is not linux-$(KERNEL_VERSION)' >&2; rm -rf '$(KSRC)'; exit 1; }
 	touch '$@'
 
 # tinyconfig, the fragments merged on top, olddefconfig; stop if a requested option was lost.
