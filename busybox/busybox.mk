@@ -35,7 +35,8 @@ endif
 # allnoconfig, the fragment merged on top (the kernel's merge script is generic), oldconfig
 # for what that makes visible; stop if a requested option was lost. The uapi headers' path is
 # machine-specific, so it is added here rather than in the fragment.
-$(BUSYBOX_OBJ)/.config: $(BUSYBOX_SRC_STAMP) $(BUSYBOX_FRAGMENT) $(TOP)/kernel/check-config $(KSRC_STAMP)
+$(BUSYBOX_OBJ)/.config: $(BUSYBOX_SRC_STAMP) $(BUSYBOX_FRAGMENT) $(TOP)/busybox/busybox.mk $(TOP)/kernel/check-config \
+		$(KSRC_STAMP)
 	$(call banner,busybox $(BUSYBOX_VERSION) config)
 	rm -rf '$(BUSYBOX_OBJ)' && mkdir -p '$(BUSYBOX_OBJ)'
 	$(BBMAKE) -s allnoconfig > /dev/null

@@ -43,7 +43,7 @@ endif
 	touch '$@'
 
 # tinyconfig, the fragments merged on top, olddefconfig; stop if a requested option was lost.
-$(O)/kernel.config: $(KSRC_STAMP) $(KERNEL_FRAGMENTS) $(TOP)/kernel/check-config
+$(O)/kernel.config: $(KSRC_STAMP) $(KERNEL_FRAGMENTS) $(TOP)/kernel/kernel.mk $(TOP)/kernel/check-config
 	$(call banner,kernel linux-$(KERNEL_VERSION) config)
 	mkdir -p '$(KOBJ)'
 	$(KMAKE) -s O='$(KOBJ)' tinyconfig
