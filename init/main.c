@@ -32,7 +32,7 @@
 #define SOCKD_USER "sockd"
 #define SOCKS_USER_ID 1000
 #define READY_FIRST_MS 1u   /* readiness poll: fast at first ... */
-#define READY_MAX_MS 8u     /* ... then at most this far apart (one read of /proc/net/tcp) */
+#define READY_MAX_MS 4u     /* ... then at most this far apart (one read of /proc/net/tcp) */
 #define READY_WARN_MS 10000u
 
 /* Everything the event loop's callbacks need; lives in main's frame. */

@@ -26,9 +26,8 @@ static int set(const char *path, const char *value, int *failed, char *err, size
 	return -1;
 }
 
-int sysctl_multipath(const char *const ifnames[], int n, char *err, size_t errlen)
+int sysctl_multipath(char *err, size_t errlen)
 {
-	static const char *const scopes[] = { "all", "default" };
 	static const struct {
 		const char *key, *value;
 	} conf[] = {
@@ -37,19 +36,15 @@ int sysctl_multipath(const char *const ifnames[], int n, char *err, size_t errle
 		{ "arp_announce", "2" }, /* ARP source = the outgoing interface's address */
 	};
 	char path[96];
-	int failed = 0, i;
+	int failed = 0;
 	size_t k;
 
+	/* For all three the kernel uses max(conf/all, conf/IFACE): setting "all" covers every
+	 * NIC, present or late, with one write each (each costs under TCG). */
 	err[0] = '\0';
 	for (k = 0; k < sizeof(conf) / sizeof(conf[0]); k++) {
-		for (i = 0; i < 2; i++) {
-			snprintf(path, sizeof(path), "net/ipv4/conf/%s/%s", scopes[i], conf[k].key);
-			set(path, conf[k].value, &failed, err, errlen);
-		}
-		for (i = 0; i < n; i++) {
-			snprintf(path, sizeof(path), "net/ipv4/conf/%s/%s", ifnames[i], conf[k].key);
-			set(path, conf[k].value, &failed, err, errlen);
-		}
+		snprintf(path, sizeof(path), "net/ipv4/conf/all/%s", conf[k].key);
+		set(path, conf[k].value, &failed, err, errlen);
 	}
 	return failed ? -1 : 0;
 }

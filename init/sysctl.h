@@ -11,6 +11,6 @@ int sysctl_write(const char *path, const char *value);
  * for addresses on the asking interface and announced from the outgoing interface's address
  * (several NICs, one host). Returns 0, or -1 with the first failure in err. MPTCP itself is
  * switched on by endpoints.c, which reports a kernel without it. */
-int sysctl_multipath(const char *const ifnames[], int n, char *err, size_t errlen);
+int sysctl_multipath(char *err, size_t errlen);
 
 #endif

@@ -125,7 +125,6 @@ static void main_route(struct nl *rt, struct uplinks *up)
 void uplinks_late(struct uplinks *up, struct nic_watch *w, int i)
 {
 	const char *name = up->u[i].cfg->ifname;
-	char err[160];
 	struct nl rt;
 
 	up->u[i].ifindex = w->ifindex[i];
@@ -136,16 +135,13 @@ void uplinks_late(struct uplinks *up, struct nic_watch *w, int i)
 	}
 	configure(&rt, w, &up->u[i], i);
 	nl_close(&rt);
-	if (sysctl_multipath(&name, 1, err, sizeof(err)) != 0)
-		log_line("sysctl: %s", err);
 }
 
 void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks *up)
 {
-	const char *names[NICS_MAX];
 	char err[160];
 	struct nl rt;
-	int i, n = 0, lo;
+	int i, lo;
 
 	memset(up, 0, sizeof(*up));
 	wait_for_nics(cfg, w, up);
@@ -162,10 +158,7 @@ void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks
 	main_route(&rt, up);
 	nl_close(&rt);
 
-	for (i = 0; i < up->n; i++)
-		if (up->u[i].ifindex)
-			names[n++] = up->u[i].cfg->ifname;
-	if (sysctl_multipath(names, n, err, sizeof(err)) != 0)
+	if (sysctl_multipath(err, sizeof(err)) != 0)
 		log_line("sysctl: %s", err);
 	else
 		log_line("sysctl: rp_filter=2 (loose), arp_ignore=1, arp_announce=2");
