@@ -229,6 +229,19 @@ static int nic_name_taken(const struct config *cfg, const char *ifname)
 	return cfg->has_lan && strcmp(cfg->lan.ifname, ifname) == 0;
 }
 
+/* One address on two NICs would give two rules for one source and a refused endpoint. */
+static int nic_addr_taken(const struct config *cfg, const struct nic_cfg *nic, int skip_lan)
+{
+	int i;
+
+	if (nic->dhcp)
+		return 0;
+	for (i = 0; i < cfg->n_nics; i++)
+		if (!cfg->nics[i].dhcp && cfg->nics[i].addr.s_addr == nic->addr.s_addr)
+			return 1;
+	return !skip_lan && cfg->has_lan && cfg->lan.addr.s_addr == nic->addr.s_addr;
+}
+
 static const char *apply_nic(struct config *cfg, const char *value, int lan, char *why, size_t wsize)
 {
 	struct nic_cfg nic;
@@ -237,6 +250,8 @@ static const char *apply_nic(struct config *cfg, const char *value, int lan, cha
 	if (err)
 		return err;
 	if (lan) {
+		if (nic_addr_taken(cfg, &nic, 1))
+			return "address already used by another NIC";
 		if (cfg->has_lan && strcmp(cfg->lan.ifname, nic.ifname) == 0) {
 			cfg->lan = nic; /* repeated: the last one wins, as for other scalars */
 			return NULL;
@@ -249,6 +264,8 @@ static const char *apply_nic(struct config *cfg, const char *value, int lan, cha
 	}
 	if (nic_name_taken(cfg, nic.ifname))
 		return "interface already configured";
+	if (nic_addr_taken(cfg, &nic, 0))
+		return "address already used by another NIC";
 	if (cfg->n_nics == CFG_MAX_NICS)
 		return "too many NICs (MPTCP uses at most 8)";
 	cfg->nics[cfg->n_nics++] = nic;

@@ -41,7 +41,7 @@ struct app {
 	sigset_t child_mask; /* the mask children get back */
 	struct loop loop;
 	struct loop_watch sig_watch, link_watch;
-	struct loop_timer sockd_timer, shell_timer, ready_timer, kill_timer;
+	struct loop_timer sockd_timer, shell_timer, ready_timer, kill_timer, reap_timer;
 	struct nic_watch nics;
 	struct uplinks up;
 	struct child sockd, shell;
@@ -141,6 +141,15 @@ static void begin_shutdown(struct app *a, const char *why)
 	shutdown_begin(&a->down, why, now_ms());
 	a->kill_timer.when = a->down.kill_at;
 	reap(a); /* nothing running: power off right away */
+}
+
+/* Only without a signalfd: reap by polling, so zombies never pile up under PID 1. */
+static void on_reap_timer(void *arg)
+{
+	struct app *a = arg;
+
+	reap(a);
+	a->reap_timer.when = now_ms() + 500;
 }
 
 static void on_kill_timer(void *arg)
@@ -342,8 +351,14 @@ int main(void)
 		log_line("epoll: %s; timers only", strerror(errno));
 	a.sig_watch.fn = on_signal;
 	a.sig_watch.arg = &a;
-	if (loop_add_fd(&a.loop, &a.sig_watch) != 0)
-		log_line("signalfd: %s; signals are not handled", strerror(errno));
+	a.reap_timer = (struct loop_timer){ 0, on_reap_timer, &a };
+	loop_add_timer(&a.loop, &a.reap_timer);
+	if (loop_add_fd(&a.loop, &a.sig_watch) != 0) {
+		log_line("signalfd: %s; shutdown signals are not handled, children reaped by polling",
+			 strerror(errno));
+		sigprocmask(SIG_SETMASK, &a.child_mask, NULL);
+		a.reap_timer.when = now_ms() + 500;
+	}
 	a.sockd_timer = (struct loop_timer){ 0, on_sockd_timer, &a };
 	a.shell_timer = (struct loop_timer){ 0, on_shell_timer, &a };
 	a.ready_timer = (struct loop_timer){ 0, on_ready_timer, &a };

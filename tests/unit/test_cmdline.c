@@ -60,6 +60,8 @@ static void test_nic_forms(struct check *c)
 		      cfg.nics[0].backup && cfg.nics[0].has_gw && !cfg.nics[1].has_gw && cfg.nics[1].prefix == 32);
 	CHECK(c, "dhcp with backup", parse("mpsocks.nic=eth0,dhcp,backup") == 0 && cfg.nics[0].dhcp &&
 	      cfg.nics[0].backup);
+	CHECK(c, "two dhcp NICs (no address yet to clash)",
+	      parse("mpsocks.nic=eth0,dhcp mpsocks.nic=eth1,dhcp") == 0 && cfg.n_nics == 2);
 	CHECK(c, "lan NIC", parse("mpsocks.lan=eth3,192.168.50.1/24 mpsocks.nic=eth0,10.0.0.2/8") == 0 &&
 	      cfg.has_lan && strcmp(cfg.lan.ifname, "eth3") == 0 && ip_is(cfg.lan.addr, "192.168.50.1") &&
 	      cfg.n_nics == 1);
@@ -112,6 +114,8 @@ static void test_malformed(struct check *c)
 	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,backup,backup", "repeated");
 	bad(c, "mpsocks.nic=eth1,dhcp,gw=1.2.3.4", "gw=1.2.3.4");
 	bad(c, "mpsocks.nic=eth0,10.66.9.2/24", "already configured");
+	bad(c, "mpsocks.nic=eth1,10.66.6.2/24", "address already used");
+	bad(c, "mpsocks.lan=eth5,10.66.6.2/24", "address already used");
 	bad(c, "mpsocks.nic=averyveryverylongname,10.66.7.2/24", "interface name");
 	bad(c, "mpsocks.nic=,10.66.7.2/24", "interface name");
 	bad(c, "mpsocks.nic=a/b,10.66.7.2/24", "interface name");

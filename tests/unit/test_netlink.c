@@ -289,6 +289,7 @@ static void test_kernel(struct check *c)
 	      rtnl_rule_add(&rt, a0, 100, 1000) == 0 && rtnl_rule_add(&rt, a0, 100, 1000) == 0);
 	r = rtnl_route_add(&rt, 101, 0, 0, htonl(0xc0a80101), if1);
 	CHECK(c, "route via an unreachable gateway fails with a reason", r < 0 && rt.err[0] != '\0');
+	printf("# unreachable gateway: %s\n", rt.err);
 	run_ip("ip -4 route show table 100", out, sizeof(out));
 	CHECK(c, "ip route show table 100 lists the default route",
 	      strstr(out, "default via 10.66.6.1 dev mps0") != NULL);
