@@ -19,6 +19,7 @@ int nics_open(struct nic_watch *w, const char *const names[], int n)
 	int i;
 
 	memset(w, 0, sizeof(*w));
+	w->nl.fd = w->req.fd = -1; /* not 0: that is the console */
 	w->n = n < NICS_MAX ? n : NICS_MAX;
 	for (i = 0; i < w->n; i++) {
 		strncpy(w->names[i], names[i], sizeof(w->names[i]) - 1);
