@@ -40,6 +40,8 @@ bed_create() {
 	ip -n "$BED_INET" addr add "$BED_SERVER_ADDR/32" dev lo &&
 		ip -n "$BED_INET" mptcp limits set subflows 8 add_addr_accepted 8 || return 1
 	# ip netns exec bind-mounts this over /etc/resolv.conf: the launcher's default --dns.
+	# dnsmasq owns .test (--local): AAAA gets NODATA, not REFUSED, which musl takes for "try
+	# again". Queries are logged so tests can tell who resolved a name.
 	mkdir -p "/etc/netns/$BED_HOST" &&
 		echo "nameserver $BED_SERVER_ADDR" >"/etc/netns/$BED_HOST/resolv.conf" || return 1
 	ip netns exec "$BED_INET" "$server" "$BED_SERVER_ADDR" "$BED_SERVER_PORT" \
@@ -47,8 +49,9 @@ bed_create() {
 	echo $! >"$BED_DIR/server.pid"
 	ip netns exec "$BED_INET" dnsmasq --conf-file=/dev/null --no-resolv --no-hosts \
 		--bind-interfaces --listen-address="$BED_SERVER_ADDR" \
-		--address="/$BED_SERVER_NAME/$BED_SERVER_ADDR" --pid-file="$BED_DIR/dnsmasq.pid" \
-		--log-facility="$BED_DIR/dnsmasq.log" || return 1
+		--local=/test/ --host-record="$BED_SERVER_NAME,$BED_SERVER_ADDR" \
+		--pid-file="$BED_DIR/dnsmasq.pid" --log-queries --log-facility="$BED_DIR/dnsmasq.log" ||
+		return 1
 	bed_wait_server || return 1
 	bed_log "up: $BED_HOST <-> $BED_INET, $n uplinks, work dir $BED_DIR"
 }
@@ -71,13 +74,13 @@ bed_register_instance() { echo "$1" >>"$BED_DIR/instances"; }
 # bed_destroy: undo bed_create and every registered launcher instance; safe to call twice
 # and on a half-created bed.
 bed_destroy() {
-	local name pid
+	local name pid out
 	[ -n "${BED_HOST:-}" ] || return 0
 	if [ -f "${BED_DIR:-}/instances" ]; then
 		while read -r name; do
-			timeout 60 ip netns exec "$BED_HOST" "${MPSOCKS:-false}" down --name "$name" \
-				>/dev/null 2>&1 || bed_log "mpsocks down --name $name failed"
-		done <"$BED_DIR/instances"
+			out=$(timeout 60 ip netns exec "$BED_HOST" "${MPSOCKS:-false}" down --name "$name" 2>&1 </dev/null) ||
+				bed_log "mpsocks down --name $name failed: $out"
+		done < <(sort -u "$BED_DIR/instances")
 	fi
 	cat "$BED_DIR/server.pid" "$BED_DIR/dnsmasq.pid" 2>/dev/null | while read -r pid; do
 		kill "$pid" 2>/dev/null || true

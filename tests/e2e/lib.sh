@@ -18,7 +18,7 @@ fail() {
 # run_test NAME FUNC [ARGS]: one PASS/FAIL line for FUNC. FUNC runs in a subshell with
 # errexit, so any failing command fails the test and names itself as the reason.
 run_test() {
-	local name=$1 rc
+	local name=$1 rc why
 	shift
 	: >"$T_REASON"
 	echo "--- $name" >&2
@@ -26,14 +26,18 @@ run_test() {
 	(
 		set -eE
 		trap 'echo "line $LINENO: $BASH_COMMAND failed" >>"$T_REASON"' ERR
-		"$@" >&2
+		"$@" >&2 2>"$T_REASON.err"
 	)
 	rc=$?
 	set -e
+	cat "$T_REASON.err" >&2
+	why=$(head -n 1 "$T_REASON")
+	# A failed command names only itself: add what it said last.
+	[[ $why != "line "* ]] || why="$why: $(grep -v '^fail: ' "$T_REASON.err" | tail -n 1 || true)"
 	if [ "$rc" = 0 ]; then
 		echo "PASS: e2e: $name"
 	else
-		echo "FAIL: e2e: $name ($(head -n 1 "$T_REASON"))"
+		echo "FAIL: e2e: $name ($why)"
 	fi
 }
 

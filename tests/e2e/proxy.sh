@@ -15,6 +15,9 @@ transfer_both_ways() {
 	down=$(tag "down-$mode") up=$(tag "up-$mode")
 	curl_socks "$mode" -o "$BED_DIR/$down" "$(server_url "$mode" "/bytes/$((20 * MIB))?tag=$down")"
 	check_download "$down" "$BED_DIR/$down" $((20 * MIB))
+	# By name, the guest must have asked the bed's DNS server (from an uplink address).
+	[ "$mode" = ip ] || grep -q "query\[A\] $BED_SERVER_NAME from 198\.18\." "$BED_DIR/dnsmasq.log" ||
+		fail "the bed's DNS server never saw the guest ask for $BED_SERVER_NAME"
 	file=$(random_file "$BED_DIR/upload-20m" 20)
 	resp=$(curl_socks "$mode" -T "$file" "$(server_url "$mode" "/upload?tag=$up")")
 	check_upload "$up" "$file" "$resp"
@@ -53,8 +56,9 @@ sockd_not_restarted() {
 
 # concurrent N: N transfers of 1 MiB at once through the proxy, each checked.
 concurrent() {
-	local n=$1 i dir=$BED_DIR/par base sums line bad=0 t
+	local n=$1 i dir=$BED_DIR/par base sums line bad=0 t ooms
 	need_vm
+	ooms=$(count_lines 'Out of memory' "$(console_log "$VM")")
 	mkdir -p "$dir"
 	base=$(tag par)
 	for ((i = 0; i < n; i++)); do
@@ -77,6 +81,9 @@ concurrent() {
 	done
 	rm -rf "$dir"
 	[ "$bad" = 0 ] || fail "$bad of $n transfers missing or corrupt"
+	# All arriving is not enough if the guest had to kill a process for memory on the way.
+	[ "$(count_lines 'Out of memory' "$(console_log "$VM")")" = "$ooms" ] ||
+		fail "the guest's OOM killer struck during the test: $(grep 'Out of memory' "$(console_log "$VM")" | tail -n 1 | cut -c1-120)"
 }
 
 # sockd_restart: kill sockd from the guest's debug shell, time until the proxy answers again.
@@ -87,8 +94,10 @@ sockd_restart() {
 	[ -S "$sock" ] || fail "no console socket $sock"
 	exits=$(count_lines 'sockd exited' "$log")
 	t0=$(date +%s.%N)
+	# qemu drops console input still unread when the client hangs up: stay connected a while,
+	# and read the console meanwhile (an unread socket stalls the guest's console output).
 	# shellcheck disable=SC2016 # expanded by the guest's shell
-	printf '\nkill $(pidof sockd)\n' | timeout 5 socat -u - "UNIX-CONNECT:$sock"
+	{ printf '\nkill $(pidof sockd)\n'; sleep 3; } | timeout 5 socat - "UNIX-CONNECT:$sock" >/dev/null &
 	for ((i = 0; i < 40; i++)); do
 		[ "$(count_lines 'sockd exited' "$log")" -gt "$exits" ] && break
 		sleep 0.05
