@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #ifndef NETLINK_EXT_ACK
@@ -17,6 +18,7 @@
 int nl_open(struct nl *nl, int protocol, uint32_t groups)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
+	struct timeval limit = { .tv_sec = 2 };
 	socklen_t salen = sizeof(sa);
 	int one = 1;
 
@@ -28,6 +30,9 @@ int nl_open(struct nl *nl, int protocol, uint32_t groups)
 	 * acks keep error replies small. Both are optional: old kernels ignore them. */
 	setsockopt(nl->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(nl->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	/* The kernel always answers, but PID 1 must not hang if it ever did not: a request
+	 * then fails with EAGAIN ("netlink receive: Resource temporarily unavailable"). */
+	setsockopt(nl->fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
 	if (bind(nl->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
 	    getsockname(nl->fd, (struct sockaddr *)&sa, &salen) != 0)
 		goto fail;
@@ -338,7 +343,7 @@ int nl_request(struct nl *nl, struct nlb *b, nl_cb cb, void *arg)
 		return r;
 	}
 	for (;;) {
-		struct sockaddr_nl from;
+		struct sockaddr_nl from = { .nl_family = AF_NETLINK };
 		socklen_t fromlen = sizeof(from);
 
 		n = recvfrom(nl->fd, rbuf, sizeof(rbuf), MSG_TRUNC, (struct sockaddr *)&from, &fromlen);
