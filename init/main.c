@@ -368,13 +368,6 @@ int main(void)
 	loop_add_timer(&a.loop, &a.ready_timer);
 	loop_add_timer(&a.loop, &a.kill_timer);
 
-	if (a.cfg.debug) {
-		console_tty(a.tty, sizeof(a.tty));
-		a.shell = (struct child){ .name = "shell", .path = "/bin/sh", .argv = shell_argv, .tty = a.tty };
-		if (child_start(&a.shell, &a.child_mask, now_ms()) == 0)
-			log_line("debug: shell on %s", a.tty);
-	}
-
 	uplinks_setup(&a.cfg, &a.nics, &a.up);
 	a.link_watch = (struct loop_watch){ a.nics.nl.fd, on_link, &a };
 	if (a.nics.nl.fd >= 0)
@@ -385,6 +378,13 @@ int main(void)
 	a.sockd = (struct child){ .name = "sockd", .path = SOCKD_PATH, .argv = sockd_argv };
 	if (a.listen.s_addr)
 		start_sockd(&a);
+	/* Last, so its prompt does not land amid the stage lines (every stage is bounded). */
+	if (a.cfg.debug) {
+		console_tty(a.tty, sizeof(a.tty));
+		a.shell = (struct child){ .name = "shell", .path = "/bin/sh", .argv = shell_argv, .tty = a.tty };
+		if (child_start(&a.shell, &a.child_mask, now_ms()) == 0 && !a.shell.exec_errno)
+			log_line("debug: shell on %s", a.tty);
+	}
 	for (;;)
 		loop_once(&a.loop);
 }
