@@ -138,8 +138,36 @@ bed_unshape() {
 	done
 }
 
+# bed_reset: every uplink up and unshaped, so one group's failure does not spill into the next.
+bed_reset() {
+	local i
+	bed_unshape
+	for ((i = 0; i < BED_UPLINKS; i++)); do
+		bed_link "$i" up
+		ip -n "$BED_INET" link set "dn$i" up
+	done
+}
+
 # bed_link I up|down: the host side of uplink I (what a pulled cable looks like to the host).
-bed_link() { ip -n "$BED_HOST" link set "up$1" "$2"; }
+# The kernel drops the routes through a link that goes down; those the launcher added (its
+# per-uplink tables) are saved first and put back when the link comes up, so the bed serves
+# the tests that follow a failover.
+bed_link() {
+	local i=$1 saved=$BED_DIR/routes-up$1 route
+	if [ "$2" = down ]; then
+		[ -e "$saved" ] || ip -n "$BED_HOST" -4 -o route show table all |
+			grep " dev up$i " | grep -v -e 'proto kernel' -e 'table local' >"$saved" || true
+		ip -n "$BED_HOST" link set "up$i" down
+	else
+		ip -n "$BED_HOST" link set "up$i" up
+		[ -e "$saved" ] || return 0
+		while read -r route; do
+			# shellcheck disable=SC2086 # a saved route: words on purpose
+			ip -n "$BED_HOST" route replace $route || bed_log "could not restore route: $route"
+		done <"$saved"
+		rm -f "$saved"
+	fi
+}
 
 # bed_rx_bytes I: bytes the host side of uplink I received so far (download direction).
 bed_rx_bytes() { ip netns exec "$BED_HOST" cat "/sys/class/net/up$1/statistics/rx_bytes"; }

@@ -30,7 +30,7 @@ backup_takes_over() {
 	local t out mark pid rx0 rx1 i total=$((24 * MIB))
 	need_vm
 	t=$(tag backup-over) out=$BED_DIR/get-$t mark=$BED_DIR/mark-$t
-	trap bed_unshape EXIT
+	trap 'bed_unshape; bed_link 0 up; bed_link 1 up' EXIT
 	bed_shape 20mbit
 	in_host "$MPTCP_GET" --socks "$PROXY" --mark $((4 * MIB)) "$mark" "$BED_SERVER_ADDR" \
 		"$BED_SERVER_PORT" "/bytes/$total?tag=$t" >"$out" &
@@ -59,10 +59,6 @@ main() {
 	run_test "a :backup uplink carries (almost) no data while the other uplinks are up" backup_idle
 	run_test "a :backup uplink carries the download intact when all other uplinks go down" backup_takes_over
 	vm_down "$VM"
-	# The cut uplinks come back for the groups that follow (their routes went with them; each
-	# guest's launcher adds its own).
-	bed_link 0 up
-	bed_link 1 up
 }
 
 main
