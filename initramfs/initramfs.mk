@@ -30,5 +30,5 @@ $(INITRAMFS_CPIO): $(INITRAMFS_LIST) $(INITRAMFS_BINS) $(GEN_INIT_CPIO)
 # Others find the archive as out/initramfs.cpio.*: no stale one of another compression stays.
 $(INITRAMFS): $(INITRAMFS_CPIO)
 	$(INITRAMFS_COMPRESS) -c '$<' > '$@.tmp'
-	rm -f $(filter-out $(INITRAMFS) $(INITRAMFS).tmp,$(wildcard $(O)/initramfs.cpio.*))
+	$(if $(filter-out $(INITRAMFS) $(INITRAMFS).tmp,$(wildcard $(O)/initramfs.cpio.*)),rm -f $(filter-out $(INITRAMFS) $(INITRAMFS).tmp,$(wildcard $(O)/initramfs.cpio.*)))
 	mv '$@.tmp' '$@'
