@@ -29,22 +29,23 @@ static int set(const char *path, const char *value, int *failed, char *err, size
 int sysctl_multipath(char *err, size_t errlen)
 {
 	static const struct {
-		const char *key, *value;
+		const char *path, *value;
 	} conf[] = {
-		{ "rp_filter", "2" },    /* loose */
-		{ "arp_ignore", "1" },   /* answer ARP only for the interface's own address */
-		{ "arp_announce", "2" }, /* ARP source = the outgoing interface's address */
+		/* For these three the kernel uses max(conf/all, conf/IFACE): "all" covers every
+		 * NIC, present or late, with one write each (each costs under TCG). */
+		{ "net/ipv4/conf/all/rp_filter", "2" },    /* loose */
+		{ "net/ipv4/conf/all/arp_ignore", "1" },   /* ARP answered for the NIC's own address */
+		{ "net/ipv4/conf/all/arp_announce", "2" }, /* ARP source = the outgoing NIC's address */
+		/* IPv4 only: no link-local addresses, DAD, router or MLD chatter on the uplinks (and
+		 * less work at each link up). "default" for NICs that come later. */
+		{ "net/ipv6/conf/all/disable_ipv6", "1" },
+		{ "net/ipv6/conf/default/disable_ipv6", "1" },
 	};
-	char path[96];
 	int failed = 0;
 	size_t k;
 
-	/* For all three the kernel uses max(conf/all, conf/IFACE): setting "all" covers every
-	 * NIC, present or late, with one write each (each costs under TCG). */
 	err[0] = '\0';
-	for (k = 0; k < sizeof(conf) / sizeof(conf[0]); k++) {
-		snprintf(path, sizeof(path), "net/ipv4/conf/all/%s", conf[k].key);
-		set(path, conf[k].value, &failed, err, errlen);
-	}
+	for (k = 0; k < sizeof(conf) / sizeof(conf[0]); k++)
+		set(conf[k].path, conf[k].value, &failed, err, errlen);
 	return failed ? -1 : 0;
 }

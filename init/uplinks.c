@@ -149,6 +149,10 @@ void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks
 		log_line("net: %s; no NIC configured", rt.err);
 		return;
 	}
+	if (sysctl_multipath(err, sizeof(err)) != 0)
+		log_line("sysctl: %s", err);
+	else
+		log_line("sysctl: rp_filter=2 (loose), arp_ignore=1, arp_announce=2, ipv6 off");
 	lo = (int)if_nametoindex("lo");
 	if (!lo || rtnl_link_up(&rt, lo) != 0)
 		log_line("nic lo: link up failed: %s", lo ? rt.err : "no loopback device");
@@ -157,9 +161,4 @@ void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks
 			configure(&rt, w, &up->u[i], i);
 	main_route(&rt, up);
 	nl_close(&rt);
-
-	if (sysctl_multipath(err, sizeof(err)) != 0)
-		log_line("sysctl: %s", err);
-	else
-		log_line("sysctl: rp_filter=2 (loose), arp_ignore=1, arp_announce=2");
 }
