@@ -17,35 +17,31 @@ int sysctl_write(const char *path, const char *value)
 	return write_proc(full, value);
 }
 
-static int set(const char *path, const char *value, int *failed, char *err, size_t errlen)
-{
-	if (sysctl_write(path, value) == 0)
-		return 0;
-	if (!(*failed)++)
-		snprintf(err, errlen, "%s=%s: %s", path, value, strerror(errno));
-	return -1;
-}
-
 int sysctl_multipath(char *err, size_t errlen)
 {
 	static const struct {
 		const char *path, *value;
+		int optional; /* absent without the feature, which is fine */
 	} conf[] = {
 		/* For these three the kernel uses max(conf/all, conf/IFACE): "all" covers every
 		 * NIC, present or late, with one write each (each costs under TCG). */
-		{ "net/ipv4/conf/all/rp_filter", "2" },    /* loose */
-		{ "net/ipv4/conf/all/arp_ignore", "1" },   /* ARP answered for the NIC's own address */
-		{ "net/ipv4/conf/all/arp_announce", "2" }, /* ARP source = the outgoing NIC's address */
+		{ "net/ipv4/conf/all/rp_filter", "2", 0 },    /* loose */
+		{ "net/ipv4/conf/all/arp_ignore", "1", 0 },   /* ARP answered for the NIC's own address */
+		{ "net/ipv4/conf/all/arp_announce", "2", 0 }, /* ARP source = the outgoing NIC's address */
 		/* IPv4 only: no link-local addresses, DAD, router or MLD chatter on the uplinks (and
 		 * less work at each link up). "default" for NICs that come later. */
-		{ "net/ipv6/conf/all/disable_ipv6", "1" },
-		{ "net/ipv6/conf/default/disable_ipv6", "1" },
+		{ "net/ipv6/conf/all/disable_ipv6", "1", 1 },
+		{ "net/ipv6/conf/default/disable_ipv6", "1", 1 },
 	};
 	int failed = 0;
 	size_t k;
 
 	err[0] = '\0';
-	for (k = 0; k < sizeof(conf) / sizeof(conf[0]); k++)
-		set(conf[k].path, conf[k].value, &failed, err, errlen);
+	for (k = 0; k < sizeof(conf) / sizeof(conf[0]); k++) {
+		if (sysctl_write(conf[k].path, conf[k].value) == 0 || (conf[k].optional && errno == ENOENT))
+			continue;
+		if (!failed++)
+			snprintf(err, errlen, "%s=%s: %s", conf[k].path, conf[k].value, strerror(errno));
+	}
 	return failed ? -1 : 0;
 }
