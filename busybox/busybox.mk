@@ -12,8 +12,10 @@ BUSYBOX_OBJ := $(B)/busybox
 # One line per applet, its install path (/bin/ls, /sbin/ip, ...): the initramfs links them.
 BUSYBOX_LINKS := $(BUSYBOX_OBJ)/busybox.links
 BUSYBOX_FRAGMENT := $(TOP)/busybox/busybox.config
-# No build date in the binary: identical inputs give an identical busybox (and initramfs).
-BBMAKE = KCONFIG_NOTIMESTAMP=1 $(MAKE) -C '$(BUSYBOX_SRC)' O='$(BUSYBOX_OBJ)' \
+# Arguments of every busybox make run: `$(MAKE) $(BUSYBOX_ARGS) ...` ($(MAKE) written out in
+# the recipe, so that it gets the jobserver). KCONFIG_NOTIMESTAMP: no build date in the binary,
+# so identical inputs give an identical busybox (and initramfs).
+BUSYBOX_ARGS = -C '$(BUSYBOX_SRC)' O='$(BUSYBOX_OBJ)' KCONFIG_NOTIMESTAMP=1 \
 	$(if $(findstring -j,$(MAKEFLAGS)),,-j$(JOBS))
 
 .PHONY: busybox
@@ -39,21 +41,21 @@ $(BUSYBOX_OBJ)/.config: $(BUSYBOX_SRC_STAMP) $(BUSYBOX_FRAGMENT) $(TOP)/busybox/
 		$(KSRC_STAMP)
 	$(call banner,busybox $(BUSYBOX_VERSION) config)
 	rm -rf '$(BUSYBOX_OBJ)' && mkdir -p '$(BUSYBOX_OBJ)'
-	$(BBMAKE) -s allnoconfig > /dev/null
+	$(MAKE) $(BUSYBOX_ARGS) -s allnoconfig > /dev/null
 	printf 'CONFIG_EXTRA_CFLAGS="-isystem %s/include"\n' '$(KHDR)' > '$(BUSYBOX_OBJ)/khdr.config'
 	cd '$(BUSYBOX_OBJ)' && '$(KSRC)/scripts/kconfig/merge_config.sh' -m -O . .config \
 		'$(BUSYBOX_FRAGMENT)' khdr.config > merge.log
-	yes '' | $(BBMAKE) -s oldconfig > /dev/null
+	yes '' | $(MAKE) $(BUSYBOX_ARGS) -s oldconfig > /dev/null
 	$(TOP)/kernel/check-config '$@' '$(BUSYBOX_FRAGMENT)' '$(BUSYBOX_OBJ)/khdr.config'
 
 $(O)/bin/busybox: $(BUSYBOX_OBJ)/.config $(MUSL_GCC) $(KHDR)/.installed
 	$(call banner,busybox $(BUSYBOX_VERSION))
-	$(BBMAKE) CC='$(MUSL_GCC)' busybox
+	$(MAKE) $(BUSYBOX_ARGS) CC='$(MUSL_GCC)' busybox
 	@file -L '$(BUSYBOX_OBJ)/busybox' | grep -q 'statically linked.*, stripped' || \
 		{ echo "busybox: not a static stripped binary: $$(file -L '$(BUSYBOX_OBJ)/busybox')" >&2; exit 1; }
 	install -D -m 0755 '$(BUSYBOX_OBJ)/busybox' '$@'
 
 # After the build: both runs share the object tree.
 $(BUSYBOX_LINKS): $(O)/bin/busybox
-	$(BBMAKE) -s busybox.links
+	$(MAKE) $(BUSYBOX_ARGS) -s busybox.links
 	@[ -s '$@' ] || { echo 'busybox: empty applet list $@' >&2; exit 1; }

@@ -14,12 +14,14 @@ KHDR := $(B)/kernel-headers
 GEN_INIT_CPIO := $(B)/gen_init_cpio
 # Applied in this order on top of tinyconfig; check-config names any that did not survive.
 KERNEL_FRAGMENTS := $(addprefix $(TOP)/kernel/,base.config virt.config mptcp.config initrd.config trim.config)
-# The top make's own command-line variables (O=...) reach kbuild through MAKEFLAGS; the
-# arguments given here take precedence. Without a jobserver from above, use JOBS.
+# Arguments of every kbuild run: `$(MAKE) $(KBUILD_ARGS) ...`, with $(MAKE) written out in the
+# recipe so that make hands kbuild its jobserver (under make -jN). The top make's own
+# command-line variables (O=...) reach kbuild through MAKEFLAGS; the arguments given here take
+# precedence. Without a jobserver from above, kbuild runs JOBS jobs.
 # -Os makes gcc inline memset/memcpy as `rep stos/movs`, which qemu's TCG runs one element per
 # step: poisoning the freed init memory alone took ~0.1 s of boot. Calls to the kernel's own
 # memset/memcpy (plain loops when the CPU lacks FSRM/FSRS) cost 4 KiB of image instead.
-KMAKE = $(MAKE) -C $(KSRC) ARCH=x86_64 KBUILD_BUILD_USER=mpsocks KBUILD_BUILD_HOST=mpsocks \
+KBUILD_ARGS = -C $(KSRC) ARCH=x86_64 KBUILD_BUILD_USER=mpsocks KBUILD_BUILD_HOST=mpsocks \
 	KCFLAGS=-mstringop-strategy=libcall $(if $(findstring -j,$(MAKEFLAGS)),,-j$(JOBS))
 
 .PHONY: kernel
@@ -46,15 +48,15 @@ endif
 $(O)/kernel.config: $(KSRC_STAMP) $(KERNEL_FRAGMENTS) $(TOP)/kernel/kernel.mk $(TOP)/kernel/check-config
 	$(call banner,kernel linux-$(KERNEL_VERSION) config)
 	mkdir -p '$(KOBJ)'
-	$(KMAKE) -s O='$(KOBJ)' tinyconfig
+	$(MAKE) $(KBUILD_ARGS) -s O='$(KOBJ)' tinyconfig
 	cd '$(KOBJ)' && '$(KSRC)/scripts/kconfig/merge_config.sh' -m -O . .config $(KERNEL_FRAGMENTS) > merge.log
-	$(KMAKE) -s O='$(KOBJ)' olddefconfig
+	$(MAKE) $(KBUILD_ARGS) -s O='$(KOBJ)' olddefconfig
 	$(TOP)/kernel/check-config '$(KOBJ)/.config' $(KERNEL_FRAGMENTS)
 	cp '$(KOBJ)/.config' '$@'
 
 $(O)/bzImage: $(O)/kernel.config
 	$(call banner,kernel linux-$(KERNEL_VERSION))
-	$(KMAKE) O='$(KOBJ)' bzImage
+	$(MAKE) $(KBUILD_ARGS) O='$(KOBJ)' bzImage
 	cp '$(KOBJ)/arch/x86/boot/bzImage' '$@'
 
 # uapi headers in their own object tree, so that they can be made while the kernel builds.
@@ -62,7 +64,7 @@ $(O)/bzImage: $(O)/kernel.config
 $(KHDR)/.installed: $(KSRC_STAMP)
 	$(call banner,kernel linux-$(KERNEL_VERSION) headers)
 	rm -rf '$(KHDR)' && mkdir -p '$(KHDR)'
-	$(KMAKE) -s O='$(B)/kernel-headers-obj' headers
+	$(MAKE) $(KBUILD_ARGS) -s O='$(B)/kernel-headers-obj' headers
 	cp -R '$(B)/kernel-headers-obj/usr/include' '$(KHDR)/include'
 	find '$(KHDR)/include' -type f ! -name '*.h' -delete
 	touch '$@'
