@@ -6,9 +6,10 @@ BUSYBOX_ORIG := busybox_$(BUSYBOX_VERSION).orig.tar.bz2
 BUSYBOX_SPEC := busybox=1:$(BUSYBOX_VERSION)-4+deb12u1
 # A local archive instead of apt; checked against the pinned sha256 of $(BUSYBOX_ORIG).
 BUSYBOX_TARBALL ?=
-BUSYBOX_SRC := $(B)/busybox-$(BUSYBOX_VERSION)
+# Absolute, since busybox's make runs in the source tree (-C).
+BUSYBOX_SRC := $(abspath $(B))/busybox-$(BUSYBOX_VERSION)
 BUSYBOX_SRC_STAMP := $(B)/stamps/busybox-$(BUSYBOX_VERSION)
-BUSYBOX_OBJ := $(B)/busybox
+BUSYBOX_OBJ := $(abspath $(B))/busybox
 # One line per applet, its install path (/bin/ls, /sbin/ip, ...): the initramfs links them.
 BUSYBOX_LINKS := $(BUSYBOX_OBJ)/busybox.links
 BUSYBOX_FRAGMENT := $(TOP)/busybox/busybox.config

@@ -7,10 +7,11 @@ KERNEL_DEB_SPEC := linux-source-6.12=6.12.117-1~deb12u1
 # The tarball inside the .deb; KERNEL_TARBALL=/path/to/it skips apt (checked against its pin).
 KERNEL_TARBALL_NAME := linux-source-6.12.tar.xz
 KERNEL_TARBALL ?=
-KSRC := $(B)/linux-source-6.12
+# Absolute, since kbuild runs in the source tree (-C): O=relative/dir must work as well.
+KSRC := $(abspath $(B))/linux-source-6.12
 KSRC_STAMP := $(B)/stamps/linux-source-6.12
-KOBJ := $(B)/kernel
-KHDR := $(B)/kernel-headers
+KOBJ := $(abspath $(B))/kernel
+KHDR := $(abspath $(B))/kernel-headers
 GEN_INIT_CPIO := $(B)/gen_init_cpio
 # Applied in this order on top of tinyconfig; check-config names any that did not survive.
 KERNEL_FRAGMENTS := $(addprefix $(TOP)/kernel/,base.config virt.config mptcp.config initrd.config trim.config)
@@ -64,8 +65,8 @@ $(O)/bzImage: $(O)/kernel.config
 $(KHDR)/.installed: $(KSRC_STAMP)
 	$(call banner,kernel linux-$(KERNEL_VERSION) headers)
 	rm -rf '$(KHDR)' && mkdir -p '$(KHDR)'
-	$(MAKE) $(KBUILD_ARGS) -s O='$(B)/kernel-headers-obj' headers
-	cp -R '$(B)/kernel-headers-obj/usr/include' '$(KHDR)/include'
+	$(MAKE) $(KBUILD_ARGS) -s O='$(abspath $(B))/kernel-headers-obj' headers
+	cp -R '$(abspath $(B))/kernel-headers-obj/usr/include' '$(KHDR)/include'
 	find '$(KHDR)/include' -type f ! -name '*.h' -delete
 	touch '$@'
 
