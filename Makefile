@@ -51,10 +51,10 @@ distclean: clean
 
 help:
 	@echo 'mpsocks make targets:'
-	@echo '  all (default)  out/bzImage and out/initramfs.cpio.xz'
+	@echo '  all (default)  out/bzImage and out/initramfs.cpio.gz'
 	@echo '  kernel         the MPTCP kernel (out/bzImage, out/kernel.config)'
 	@echo '  init sockd busybox   the guest programs (static, musl, stripped)'
-	@echo '  initramfs      out/initramfs.cpio.xz from initramfs/ and rootfs-overlay/'
+	@echo '  initramfs      out/initramfs.cpio.gz from initramfs/ and rootfs-overlay/'
 	@echo '  run            boot the appliance: tools/mpsocks up (needs root; re-runs via sudo)'
 	@echo '  test           every offline test; ends with "N passed, M failed" (needs root)'
 	@echo '  bench          the benchmark table (ratios, medians, conditions)'
