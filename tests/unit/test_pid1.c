@@ -37,6 +37,7 @@ struct run {
 	char log[65536];
 	size_t len;
 	char root[64];
+	int hide_mptcp; /* an empty /proc/sys/net/mptcp: what a kernel without MPTCP shows */
 };
 
 static uint64_t ms(void)
@@ -157,6 +158,9 @@ static void exec_init(struct run *r, int out)
 	snprintf(p, sizeof(p), "%s/proc/cmdline", r->root);
 	if (mount(q, p, NULL, MS_BIND, NULL) != 0)
 		_exit(121);
+	snprintf(p, sizeof(p), "%s/proc/sys/net/mptcp", r->root);
+	if (r->hide_mptcp && mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL) != 0)
+		_exit(127);
 	snprintf(p, sizeof(p), "%s/sys", r->root);
 	if (mount("sysfs", p, "sysfs", 0, NULL) != 0)
 		_exit(122);
@@ -421,6 +425,7 @@ static void scenario_broken(struct check *c)
 		return;
 	}
 	veth(0);
+	r.hide_mptcp = 1;
 	if (start_init(&r) < 0) {
 		CHECK(c, "broken: init started", 0);
 		return;
@@ -443,6 +448,10 @@ static void scenario_broken(struct check *c)
 	CHECK(c, "broken: bad NIC named, one line",
 	      wait_for(&r, "cmdline: mpsocks.nic=eth1,10.1.1.1/40: bad address", 1, 5000));
 	CHECK(c, "broken: good NIC still configured", wait_for(&r, "nic eth0: 10.66.6.2/24, table 100", 1, 5000));
+	CHECK(c, "broken: no MPTCP: one line, no endpoints, the rest goes on",
+	      wait_for(&r, "mptcp: this kernel has no MPTCP (net.mptcp.enabled: No such file or directory); "
+			   "connections stay plain TCP", 1, 5000) &&
+		      wait_for(&r, "sockd: /etc/sockd.conf written", 1, 5000) && !strstr(r.log, "endpoint id="));
 	CHECK(c, "broken: missing sockd: reason and backoff, twice",
 	      wait_for(&r, "sockd exited (exec /bin/sockd: No such file or directory); restart in 100 ms", 1, 5000) &&
 		      wait_for(&r, "restart in 200 ms", 1, 5000));
