@@ -462,6 +462,27 @@ static void scenario_broken(struct check *c)
 	sh("rm -rf '%s'", r.root);
 }
 
+/* No mpsocks parameter at all: every stage says what it lacks, init idles until told to stop. */
+static void scenario_empty(struct check *c)
+{
+	static struct run r;
+
+	if (make_root(&r, 1, "console=ttyS0 quiet\n") != 0 || start_init(&r) < 0) {
+		CHECK(c, "empty: init started", 0);
+		return;
+	}
+	CHECK(c, "empty: no uplinks said once",
+	      wait_for(&r, "cmdline: no mpsocks.nic=IF,ADDR/PREFIX[,gw=GW] given: no uplinks", 1, 5000));
+	CHECK(c, "empty: no sockd without an address to listen on",
+	      wait_for(&r, "sockd: no static address to listen on; not started", 1, 5000) &&
+		      !strstr(r.log, "sockd started"));
+	CHECK(c, "empty: SIGINT (Ctrl-Alt-Del) powers off", powers_off(&r, SIGINT) &&
+	      strstr(r.log, "shutdown (SIGINT: Ctrl-Alt-Del or power button)"));
+	if (c->failed)
+		printf("# console of the empty scenario:\n%s", r.log);
+	sh("rm -rf '%s'", r.root);
+}
+
 /* Each scenario in a controller process with its own namespaces; init is its child. */
 static int run_isolated(void (*scenario)(struct check *), struct check *c)
 {
@@ -500,5 +521,6 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	run_isolated(scenario_full, &c);
 	run_isolated(scenario_broken, &c);
+	run_isolated(scenario_empty, &c);
 	return CHECK_DONE(&c);
 }
