@@ -219,7 +219,7 @@ static void stage_cmdline(struct config *cfg)
 
 /* Where SOCKS listens: the LAN NIC, else the first configured static uplink, else the first
  * static uplink at all. Returns 0 when there is none. */
-static int pick_listen(const struct config *cfg, const struct uplinks *up, int *which)
+static int pick_listen(const struct uplinks *up, int *which)
 {
 	int i;
 
@@ -238,7 +238,6 @@ static int pick_listen(const struct config *cfg, const struct uplinks *up, int *
 			*which = i;
 			return 1;
 		}
-	(void)cfg;
 	return 0;
 }
 
@@ -268,7 +267,7 @@ static void stage_files(struct app *a, const struct uplinks *up)
 		else
 			log_line("user: %s added (SHA-512 crypt)", cfg->user);
 	}
-	if (!pick_listen(cfg, up, &which)) {
+	if (!pick_listen(up, &which)) {
 		log_line("sockd: no static address to listen on; not started");
 		return;
 	}
