@@ -82,6 +82,7 @@ bed_destroy() {
 				bed_log "mpsocks down --name $name failed: $out"
 		done < <(sort -u "$BED_DIR/instances")
 	fi
+	[ -z "${BED_LOGS:-}" ] || cp "$BED_DIR/server.log" "$BED_DIR/dnsmasq.log" "$BED_LOGS/" 2>/dev/null || true
 	cat "$BED_DIR/server.pid" "$BED_DIR/dnsmasq.pid" 2>/dev/null | while read -r pid; do
 		kill "$pid" 2>/dev/null || true
 	done
@@ -142,6 +143,8 @@ bed_unshape() {
 bed_reset() {
 	local i
 	bed_unshape
+	# Saved launcher routes belong to an instance that is gone by now: drop them.
+	rm -f "$BED_DIR"/routes-up*
 	for ((i = 0; i < BED_UPLINKS; i++)); do
 		bed_link "$i" up
 		ip -n "$BED_INET" link set "dn$i" up
@@ -151,7 +154,7 @@ bed_reset() {
 # bed_link I up|down: the host side of uplink I (what a pulled cable looks like to the host).
 # The kernel drops the routes through a link that goes down; those the launcher added (its
 # per-uplink tables) are saved first and put back when the link comes up, so the bed serves
-# the tests that follow a failover.
+# the tests that follow a failover: bring the link up before that instance goes down.
 bed_link() {
 	local i=$1 saved=$BED_DIR/routes-up$1 route
 	if [ "$2" = down ]; then

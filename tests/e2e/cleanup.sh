@@ -55,8 +55,10 @@ wait_ready() {
 down_after_detach() {
 	snapshot >"$BED_DIR/before"
 	vm_up "$VM" --uplink up0@198.18.0.1 --uplink up1@198.18.1.1 || fail "$VM_ERR"
-	# Only a guest that really came up makes the comparison worth anything.
+	# Only a guest that really came up, seen by the snapshot, makes the comparison worth anything.
 	[ -e "$STATE/qemu.pid" ] || fail "no $STATE/qemu.pid while the guest runs"
+	snapshot >"$BED_DIR/during"
+	! diff -q "$BED_DIR/before" "$BED_DIR/during" >/dev/null || fail "the snapshot does not see the running instance"
 	ip netns exec "$BED_HOST" "$MPSOCKS" down --name "$VM" >&2
 	same_as "$BED_DIR/before" "after down"
 	ip netns exec "$BED_HOST" "$MPSOCKS" down --name "$VM" >&2 || fail "a second down failed"
