@@ -155,6 +155,19 @@ int mptcp_flush_endpoints(struct mptcp_pm *pm)
 	return nl_request(&pm->nl, &b, NULL, NULL);
 }
 
+int mptcp_del_endpoint(struct mptcp_pm *pm, uint8_t id)
+{
+	unsigned char buf[MSG_BUF] __attribute__((aligned(8)));
+	struct nlattr *nest;
+	struct nlb b;
+
+	genl_init(&b, buf, sizeof(buf), (uint16_t)pm->family, 0, MPTCP_PM_CMD_DEL_ADDR, MPTCP_PM_VER);
+	nest = nla_nest_start(&b, MPTCP_PM_ATTR_ADDR);
+	nla_put_u8(&b, MPTCP_PM_ADDR_ATTR_ID, id);
+	nla_nest_end(&b, nest);
+	return nl_request(&pm->nl, &b, NULL, NULL);
+}
+
 struct dump {
 	struct mptcp_endpoint *out;
 	int max, n;

@@ -42,6 +42,8 @@ int mptcp_set_limits(struct mptcp_pm *pm, uint32_t subflows, uint32_t add_addr_a
 int mptcp_get_limits(struct mptcp_pm *pm, uint32_t *subflows, uint32_t *add_addr_accepted);
 int mptcp_add_endpoint(struct mptcp_pm *pm, const struct mptcp_endpoint *e);
 int mptcp_flush_endpoints(struct mptcp_pm *pm);
+/* `ip mptcp endpoint delete id ID` */
+int mptcp_del_endpoint(struct mptcp_pm *pm, uint8_t id);
 /* GET_ADDR dump: fills out[0..max-1], *n = endpoints the kernel holds (may exceed max). */
 int mptcp_dump_endpoints(struct mptcp_pm *pm, struct mptcp_endpoint *out, int max, int *n);
 

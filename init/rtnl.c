@@ -119,3 +119,86 @@ int rtnl_rule_add(struct nl *nl, uint32_t src, uint32_t table, uint32_t priority
 	}
 	return r;
 }
+
+int rtnl_rule_del(struct nl *nl, uint32_t src, uint32_t table)
+{
+	unsigned char buf[MSG_BUF] __attribute__((aligned(8)));
+	struct nlb b;
+	struct fib_rule_hdr *frh;
+	int r;
+
+	nlb_init(&b, buf, sizeof(buf), RTM_DELRULE, 0);
+	frh = nlb_put_header(&b, sizeof(*frh));
+	frh->family = AF_INET;
+	frh->src_len = 32;
+	frh->table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	frh->action = FR_ACT_TO_TBL;
+	nla_put(&b, FRA_SRC, &src, 4);
+	nla_put_u32(&b, FRA_TABLE, table);
+	r = nl_request(nl, &b, NULL, NULL);
+	if (r == -ENOENT) {
+		nl->err[0] = '\0';
+		return 0;
+	}
+	return r;
+}
+
+struct addr_list {
+	int ifindex, max, n;
+	uint32_t *addrs;
+	int *prefixes;
+};
+
+static int addr_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct addr_list *l = arg;
+	const struct ifaddrmsg *ifa = NLMSG_DATA(nlh);
+	const struct nlattr *tb[IFA_MAX + 1];
+	size_t off = NLMSG_LENGTH(sizeof(*ifa));
+	uint32_t a;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < off)
+		return 0;
+	if (ifa->ifa_family != AF_INET || (int)ifa->ifa_index != l->ifindex)
+		return 0;
+	if (nla_parse(tb, IFA_MAX, (const unsigned char *)nlh + NLMSG_ALIGN(off),
+		      nlh->nlmsg_len - NLMSG_ALIGN(off)) != 0 ||
+	    nla_get_u32(tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS], &a) != 0)
+		return 0;
+	if (l->n < l->max) {
+		l->addrs[l->n] = a;
+		l->prefixes[l->n] = ifa->ifa_prefixlen;
+		l->n++;
+	}
+	return 0;
+}
+
+int rtnl_addr_list(struct nl *nl, int ifindex, uint32_t *addrs, int *prefixes, int max)
+{
+	unsigned char buf[MSG_BUF] __attribute__((aligned(8)));
+	struct addr_list l = { ifindex, max, 0, addrs, prefixes };
+	struct nlb b;
+	struct ifaddrmsg *ifa;
+
+	nlb_init(&b, buf, sizeof(buf), RTM_GETADDR, NLM_F_DUMP);
+	ifa = nlb_put_header(&b, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	if (nl_request(nl, &b, addr_cb, &l) != 0)
+		return -1;
+	return l.n;
+}
+
+int rtnl_addr_del(struct nl *nl, int ifindex, uint32_t addr, int prefix)
+{
+	unsigned char buf[MSG_BUF] __attribute__((aligned(8)));
+	struct nlb b;
+	struct ifaddrmsg *ifa;
+
+	nlb_init(&b, buf, sizeof(buf), RTM_DELADDR, 0);
+	ifa = nlb_put_header(&b, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (uint8_t)prefix;
+	ifa->ifa_index = (uint32_t)ifindex;
+	nla_put(&b, IFA_LOCAL, &addr, 4);
+	return nl_request(nl, &b, NULL, NULL);
+}

@@ -15,5 +15,10 @@ int rtnl_route_add(struct nl *nl, uint32_t table, uint32_t dst, int dst_len, uin
 		   int ifindex);
 /* `ip rule add from SRC/32 lookup TABLE priority PRIO`; an identical rule is fine. */
 int rtnl_rule_add(struct nl *nl, uint32_t src, uint32_t table, uint32_t priority);
+/* `ip rule del from SRC/32 lookup TABLE`; a missing rule is fine. */
+int rtnl_rule_del(struct nl *nl, uint32_t src, uint32_t table);
+/* The IPv4 addresses (and prefix lengths) on ifindex, at most max; returns how many. */
+int rtnl_addr_list(struct nl *nl, int ifindex, uint32_t *addrs, int *prefixes, int max);
+int rtnl_addr_del(struct nl *nl, int ifindex, uint32_t addr, int prefix);
 
 #endif

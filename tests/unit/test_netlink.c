@@ -290,6 +290,27 @@ static void test_kernel(struct check *c)
 	r = rtnl_route_add(&rt, 101, 0, 0, htonl(0xc0a80101), if1);
 	CHECK(c, "route via an unreachable gateway fails with a reason", r < 0 && rt.err[0] != '\0');
 	printf("# unreachable gateway: %s\n", rt.err);
+	{
+		uint32_t addrs[4], extra;
+		int prefixes[4], n2;
+
+		inet_pton(AF_INET, "10.66.6.9", &extra);
+		rtnl_addr_add(&rt, if0, extra, 24);
+		n2 = rtnl_addr_list(&rt, if0, addrs, prefixes, 4);
+		CHECK(c, "address list: both addresses of the device, with prefixes",
+		      n2 == 2 && ((addrs[0] == a0 && addrs[1] == extra) || (addrs[0] == extra && addrs[1] == a0)) &&
+			      prefixes[0] == 24 && prefixes[1] == 24);
+		CHECK(c, "address deleted", rtnl_addr_del(&rt, if0, extra, 24) == 0 &&
+		      rtnl_addr_list(&rt, if0, addrs, prefixes, 4) == 1 && addrs[0] == a0);
+		rtnl_rule_add(&rt, extra, 100, 1001);
+		run_ip("ip -4 rule show", out, sizeof(out));
+		CHECK(c, "second rule there", strstr(out, "from 10.66.6.9 lookup 100") != NULL);
+		CHECK(c, "rule deleted by source and table, twice (missing is fine)",
+		      rtnl_rule_del(&rt, extra, 100) == 0 && rtnl_rule_del(&rt, extra, 100) == 0);
+		run_ip("ip -4 rule show", out, sizeof(out));
+		CHECK(c, "only that rule went", !strstr(out, "from 10.66.6.9 lookup 100") &&
+		      strstr(out, "from 10.66.6.2 lookup 100"));
+	}
 	run_ip("ip -4 route show table 100", out, sizeof(out));
 	CHECK(c, "ip route show table 100 lists the default route",
 	      strstr(out, "default via 10.66.6.1 dev mps0") != NULL);
@@ -339,6 +360,10 @@ static void test_kernel(struct check *c)
 	run_ip("ip mptcp endpoint show", out, sizeof(out));
 	CHECK(c, "ip mptcp endpoint show agrees",
 	      strstr(out, "10.66.6.2 id 1 subflow dev mps0") && strstr(out, "10.66.7.2 id 2 subflow backup dev mps1"));
+	CHECK(c, "endpoint deleted by id",
+	      mptcp_del_endpoint(&pm, 2) == 0 && mptcp_dump_endpoints(&pm, got, MPTCP_EP_MAX, &n) == 0 && n == 1 &&
+		      got[0].id == 1);
+	CHECK(c, "deleting a missing id fails with a reason", mptcp_del_endpoint(&pm, 2) < 0 && pm.nl.err[0]);
 	CHECK(c, "flush, then the dump is empty",
 	      mptcp_flush_endpoints(&pm) == 0 && mptcp_dump_endpoints(&pm, got, MPTCP_EP_MAX, &n) == 0 && n == 0);
 	mptcp_pm_close(&pm);
