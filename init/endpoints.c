@@ -20,21 +20,27 @@ static uint32_t uplink_count(const struct uplinks *up)
 	uint32_t n = 0;
 	int i;
 
+	/* DHCP uplinks count too: their endpoint comes with the lease. */
 	for (i = 0; i < up->n; i++)
-		n += up->u[i].ok && !up->u[i].lan;
+		n += (up->u[i].ok || (up->u[i].cfg->dhcp && up->u[i].ifindex)) && !up->u[i].lan;
 	return n > MPTCP_LIMIT_MAX ? MPTCP_LIMIT_MAX : n;
 }
 
-static void add_endpoint(struct mptcp_pm *pm, const struct uplink *u, int i)
+static void add_endpoint_cfg(struct mptcp_pm *pm, const struct nic_cfg *c, int ifindex, int i)
 {
 	struct mptcp_endpoint e = { 0 };
 
 	e.id = (uint8_t)(i + 1);
-	e.addr4 = u->cfg->addr.s_addr;
-	e.flags = FLAG_SUBFLOW | (u->cfg->backup ? FLAG_BACKUP : 0);
-	e.ifindex = u->ifindex;
+	e.addr4 = c->addr.s_addr;
+	e.flags = FLAG_SUBFLOW | (c->backup ? FLAG_BACKUP : 0);
+	e.ifindex = ifindex;
 	if (mptcp_add_endpoint(pm, &e) != 0)
-		log_line("mptcp: endpoint %s failed: %s", u->cfg->ifname, pm->nl.err);
+		log_line("mptcp: endpoint %s failed: %s", c->ifname, pm->nl.err);
+}
+
+static void add_endpoint(struct mptcp_pm *pm, const struct uplink *u, int i)
+{
+	add_endpoint_cfg(pm, u->cfg, u->ifindex, i);
 }
 
 /* Reads the endpoints back and prints them (only endpoint `only` when non-zero). */

@@ -1,7 +1,8 @@
 /* main: PID 1 of the mpsocks appliance. Stages, one console line each: mounts and console,
  * configuration from /proc/cmdline, NICs and routing, MPTCP endpoints, resolv.conf, users
  * and sockd.conf, then sockd (and the debug shell) under supervision in one event loop that
- * reaps every child and powers off on SIGTERM, SIGINT (Ctrl-Alt-Del) or SIGUSR2.
+ * reaps every child and powers off on SIGTERM, SIGINT (Ctrl-Alt-Del) or SIGUSR2. SIGHUP
+ * means uplink addresses changed (a DHCP lease): sockd.conf is rewritten and sockd rereads it.
  * Nothing here may end PID 1: every failure is one console line and the rest carries on. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "loop.h"
 #include "mounts.h"
 #include "ready.h"
+#include "rtnl.h"
 #include "shutdown.h"
 #include "sockdconf.h"
 #include "supervise.h"
@@ -47,11 +49,16 @@ struct app {
 	struct child sockd, shell;
 	struct shutdown down;
 	struct in_addr listen;
+	int listen_nic;       /* uplink index of the listen address */
+	int image_conf;       /* /etc/sockd.conf came with the image: never rewritten */
+	char sockd_conf[8192]; /* what init last wrote there */
 	unsigned ready_interval;
 	uint64_t ready_since;
 	int ready_warned;
 	char tty[32];
 };
+
+static void uplinks_changed(struct app *a);
 
 static void start_sockd(struct app *a)
 {
@@ -175,6 +182,9 @@ static void on_signal(void *arg)
 		case SIGUSR2:
 			begin_shutdown(a, "SIGUSR2 (poweroff)");
 			break;
+		case SIGHUP: /* an uplink address came or changed (a DHCP lease) */
+			uplinks_changed(a);
+			break;
 		}
 	}
 	reap(a);
@@ -190,7 +200,8 @@ static void on_link(void *arg)
 		if (!(appeared & (1u << i)))
 			continue;
 		uplinks_late(&a->up, &a->nics, i);
-		endpoints_late(&a->up, i);
+		endpoints_late(&a->up, i); /* subflows use it; sockd needs it only as an `external:`
+					    * for routes it picks, which stay on the main-route NIC */
 	}
 }
 
@@ -241,15 +252,86 @@ static int pick_listen(const struct uplinks *up, int *which)
 	return 0;
 }
 
-static void stage_files(struct app *a, const struct uplinks *up)
+/* Does uplink i have an IPv4 address now? Static ones once configured; DHCP ones once leased
+ * (asked from the kernel: the lease is applied by another process, the script). */
+static int has_address(const struct uplink *u)
+{
+	uint32_t addrs[1];
+	int prefixes[1], n = 0;
+	struct nl rt;
+
+	if (!u->ifindex || u->lan)
+		return 0;
+	if (!u->cfg->dhcp)
+		return u->ok;
+	if (nl_open(&rt, NETLINK_ROUTE, 0) == 0) {
+		n = rtnl_addr_list(&rt, u->ifindex, addrs, prefixes, 1);
+		nl_close(&rt);
+	}
+	return n > 0;
+}
+
+/* Writes /etc/sockd.conf for the uplinks that have an address now (dante refuses an
+ * `external:` interface without one: it takes the name for a host name and gives up).
+ * Returns 1 when the file changed, 0 when it is unchanged, -1 when there is none to write. */
+static int write_sockd_conf(struct app *a)
 {
 	const struct config *cfg = &a->cfg;
-	char text[8192], err[160], ip[INET_ADDRSTRLEN];
+	const struct uplinks *up = &a->up;
+	char text[sizeof(a->sockd_conf)], ip[INET_ADDRSTRLEN], at[INET_ADDRSTRLEN];
 	const char *ext[NICS_MAX];
-	struct cidr allow[CFG_MAX_ALLOW];
+	struct cidr allow[1];
 	struct sockd_params p = { 0 };
+	int i, n;
+
+	for (i = 0, n = 0; i < up->n; i++)
+		if (has_address(&up->u[i]))
+			ext[n++] = up->u[i].cfg->ifname;
+	if (n == 0) {
+		log_line("sockd: no uplink has an address yet; sockd starts when a DHCP lease comes");
+		return -1;
+	}
+	p.listen = a->listen;
+	p.port = cfg->port;
+	p.externals = ext;
+	p.n_externals = n;
+	if (cfg->n_allow) {
+		p.allow = cfg->allow;
+		p.n_allow = cfg->n_allow;
+	} else {
+		allow[0] = nic_subnet(up->u[a->listen_nic].cfg);
+		p.allow = allow;
+		p.n_allow = 1;
+	}
+	p.auth = cfg->has_user;
+	p.unprivileged = SOCKD_USER;
+	n = sockdconf_render(&p, text, sizeof(text));
+	if (n < 0) {
+		log_line("sockd: configuration too long for %s", SOCKD_CONF);
+		return -1;
+	}
+	if (strcmp(text, a->sockd_conf) == 0)
+		return 0;
+	if (write_file(SOCKD_CONF, text, (size_t)n, 0644) != 0) {
+		log_line("sockd: writing %s failed: %s", SOCKD_CONF, strerror(errno));
+		return -1;
+	}
+	memcpy(a->sockd_conf, text, (size_t)n + 1);
+	inet_ntop(AF_INET, &p.allow[0].addr, ip, sizeof(ip));
+	log_line("sockd: %s written (listen %s:%u, %d external%s, clients from %s/%d%s)", SOCKD_CONF,
+		 inet_ntop(AF_INET, &a->listen, at, sizeof(at)), cfg->port, p.n_externals,
+		 p.n_externals == 1 ? "" : "s", ip, p.allow[0].prefix, p.n_allow > 1 ? " and more" : "");
+	return 1;
+}
+
+/* resolv.conf, the SOCKS user, where sockd listens and its configuration. Returns 1 when
+ * sockd can be started. */
+static int stage_files(struct app *a)
+{
+	const struct config *cfg = &a->cfg;
+	char text[1024], err[160];
 	struct stat st;
-	int i, n, which = 0;
+	int n, which = 0;
 
 	if (cfg->n_dns) {
 		n = resolvconf_render(cfg->dns, cfg->n_dns, text, sizeof(text));
@@ -267,48 +349,44 @@ static void stage_files(struct app *a, const struct uplinks *up)
 		else
 			log_line("user: %s added (SHA-512 crypt)", cfg->user);
 	}
-	if (!pick_listen(up, &which)) {
+	if (!pick_listen(&a->up, &which)) {
 		log_line("sockd: no static address to listen on; not started");
-		return;
+		return 0;
 	}
-	a->listen = up->u[which].cfg->addr;
+	a->listen = a->up.u[which].cfg->addr;
+	a->listen_nic = which;
 	if (stat(SOCKD_CONF, &st) == 0) {
+		a->image_conf = 1;
 		log_line("sockd: using %s from the image", SOCKD_CONF);
-		return;
+		return 1;
 	}
-	for (i = 0, n = 0; i < up->n; i++)
-		if (up->u[i].ifindex && !up->u[i].lan)
-			ext[n++] = up->u[i].cfg->ifname;
-	p.listen = a->listen;
-	p.port = cfg->port;
-	p.externals = ext;
-	p.n_externals = n;
-	if (cfg->n_allow) {
-		p.allow = cfg->allow;
-		p.n_allow = cfg->n_allow;
-	} else {
-		allow[0] = nic_subnet(up->u[which].cfg);
-		p.allow = allow;
-		p.n_allow = 1;
-	}
-	p.auth = cfg->has_user;
-	p.unprivileged = SOCKD_USER;
-	n = sockdconf_render(&p, text, sizeof(text));
-	if (n < 0) {
-		log_line("sockd: no configuration possible (%s)", p.n_externals ? "too long" : "no uplink present");
-		return;
-	}
-	if (write_file(SOCKD_CONF, text, (size_t)n, 0644) != 0) {
-		log_line("sockd: writing %s failed: %s", SOCKD_CONF, strerror(errno));
-		return;
-	}
-	inet_ntop(AF_INET, &p.allow[0].addr, ip, sizeof(ip));
-	log_line("sockd: %s written (listen %s:%u, %d external%s, clients from %s/%d%s)", SOCKD_CONF,
-		 inet_ntop(AF_INET, &a->listen, text, INET_ADDRSTRLEN), cfg->port, p.n_externals,
-		 p.n_externals == 1 ? "" : "s", ip, p.allow[0].prefix, p.n_allow > 1 ? " and more" : "");
+	return write_sockd_conf(a) >= 0;
 }
 
-/* Signals go to the signalfd only; Ctrl-Alt-Del becomes SIGINT. */
+/* SIGHUP: uplink addresses changed (a DHCP lease, or a late NIC that should become an
+ * `external:`). sockd.conf is rewritten for the uplinks with an address; if it changed, sockd
+ * is restarted (dante 1.4.2 cannot reread it: on SIGHUP its unprivileged mother fails to look
+ * up user root and exits), or started if it could not run before for want of any. */
+static void uplinks_changed(struct app *a)
+{
+	int r;
+
+	if (a->down.active || !a->listen.s_addr)
+		return;
+	r = a->image_conf ? 0 : write_sockd_conf(a);
+	if (r <= 0)
+		return;
+	if (a->sockd.pid) {
+		a->sockd.backoff_ms = 0; /* its restart is intended: the first delay */
+		kill(a->sockd.pid, SIGTERM);
+		log_line("sockd: restarting with the new uplink set");
+	} else if (!a->sockd.restart_at) {
+		start_sockd(a);
+	}
+}
+
+/* Signals go to the signalfd only; Ctrl-Alt-Del becomes SIGINT; SIGHUP says uplink addresses
+ * changed. */
 static int setup_signals(struct app *a)
 {
 	sigset_t mask;
@@ -318,6 +396,7 @@ static int setup_signals(struct app *a)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGUSR2);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, &a->child_mask);
 	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
@@ -372,10 +451,8 @@ int main(void)
 	if (a.nics.nl.fd >= 0)
 		loop_add_fd(&a.loop, &a.link_watch);
 	endpoints_setup(&a.up);
-	stage_files(&a, &a.up);
-
 	a.sockd = (struct child){ .name = "sockd", .path = SOCKD_PATH, .argv = sockd_argv };
-	if (a.listen.s_addr)
+	if (stage_files(&a))
 		start_sockd(&a);
 	/* Last, so its prompt does not land amid the stage lines (every stage is bounded). */
 	if (a.cfg.debug) {

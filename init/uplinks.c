@@ -47,53 +47,71 @@ static void wait_for_nics(const struct config *cfg, struct nic_watch *w, struct 
 		 (unsigned long long)(now_ms() - t0));
 }
 
-/* Link up + address (+ table, rule for an uplink); one console line. */
+int uplink_address(struct nl *rt, const struct nic_cfg *c, int ifindex, int i, int lan,
+		   const char *extra)
+{
+	uint32_t table = UPLINK_TABLE_BASE + (uint32_t)i;
+	struct cidr net = nic_subnet(c);
+	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+
+	if (rtnl_addr_add(rt, ifindex, c->addr.s_addr, c->prefix) != 0) {
+		log_line("nic %s: address %s/%d failed: %s; skipped", c->ifname, ip(c->addr, a),
+			 c->prefix, rt->err);
+		return 0;
+	}
+	if (lan) {
+		log_line("nic %s: lan %s/%d%s", c->ifname, ip(c->addr, a), c->prefix, extra);
+		return 1;
+	}
+	/* Subnet route too, so the table alone routes everything from this address. */
+	if (rtnl_route_add(rt, table, net.addr.s_addr, net.prefix, 0, ifindex) != 0 ||
+	    rtnl_route_add(rt, table, 0, 0, c->has_gw ? c->gw.s_addr : 0, ifindex) != 0) {
+		log_line("nic %s: %s/%d, but table %u routes failed: %s", c->ifname, ip(c->addr, a),
+			 c->prefix, table, rt->err);
+		return 1;
+	}
+	if (rtnl_rule_add(rt, c->addr.s_addr, table, UPLINK_RULE_BASE + (uint32_t)i) != 0) {
+		log_line("nic %s: %s/%d, table %u, but the rule failed: %s", c->ifname, ip(c->addr, a),
+			 c->prefix, table, rt->err);
+		return 1;
+	}
+	log_line("nic %s: %s/%d, table %u default %s%s%s, rule from %s%s", c->ifname, ip(c->addr, a),
+		 c->prefix, table, c->has_gw ? "via " : "dev ", c->has_gw ? ip(c->gw, g) : c->ifname,
+		 c->backup ? ", backup" : "", a, extra);
+	return 1;
+}
+
+/* Link up, then the address part; one console line. */
 static void configure(struct nl *rt, struct nic_watch *w, struct uplink *u, int i)
 {
 	const struct nic_cfg *c = u->cfg;
-	uint32_t table = UPLINK_TABLE_BASE + (uint32_t)i;
-	struct cidr net = nic_subnet(c);
-	char a[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], extra[96] = "";
+	char extra[32] = "";
 	unsigned flags = 0;
 
 	if (rtnl_link_up(rt, u->ifindex) != 0) {
 		log_line("nic %s: link up failed: %s; skipped", c->ifname, rt->err);
 		return;
 	}
-	if (c->dhcp) {
-		log_line("nic %s: dhcp is not supported by this init yet; link up, no address", c->ifname);
-		return;
-	}
-	if (rtnl_addr_add(rt, u->ifindex, c->addr.s_addr, c->prefix) != 0) {
-		log_line("nic %s: address %s/%d failed: %s; skipped", c->ifname, ip(c->addr, a),
-			 c->prefix, rt->err);
-		return;
-	}
-	u->ok = 1;
 	if (rtnl_link_flags(rt, u->ifindex, &flags) == 0) {
 		nics_set_carrier(w, i, (flags & IFF_LOWER_UP) != 0);
 		if (!(flags & IFF_LOWER_UP))
 			snprintf(extra, sizeof(extra), " (no carrier yet)");
 	}
-	if (u->lan) {
-		log_line("nic %s: lan %s/%d%s", c->ifname, ip(c->addr, a), c->prefix, extra);
+	if (c->dhcp) {
+		log_line("nic %s: dhcp, link up%s; address when a lease comes", c->ifname, extra);
 		return;
 	}
-	/* Subnet route too, so the table alone routes everything from this address. */
-	if (rtnl_route_add(rt, table, net.addr.s_addr, net.prefix, 0, u->ifindex) != 0 ||
-	    rtnl_route_add(rt, table, 0, 0, c->has_gw ? c->gw.s_addr : 0, u->ifindex) != 0) {
-		log_line("nic %s: %s/%d, but table %u routes failed: %s", c->ifname, ip(c->addr, a),
-			 c->prefix, table, rt->err);
-		return;
-	}
-	if (rtnl_rule_add(rt, c->addr.s_addr, table, UPLINK_RULE_BASE + (uint32_t)i) != 0) {
-		log_line("nic %s: %s/%d, table %u, but the rule failed: %s", c->ifname, ip(c->addr, a),
-			 c->prefix, table, rt->err);
-		return;
-	}
-	log_line("nic %s: %s/%d, table %u default %s%s%s, rule from %s%s", c->ifname, ip(c->addr, a),
-		 c->prefix, table, c->has_gw ? "via " : "dev ", c->has_gw ? ip(c->gw, g) : c->ifname,
-		 c->backup ? ", backup" : "", a, extra);
+	u->ok = uplink_address(rt, c, u->ifindex, i, u->lan, extra);
+}
+
+int uplinks_main_index(const struct config *cfg)
+{
+	int i;
+
+	for (i = 0; i < cfg->n_nics; i++)
+		if (!cfg->nics[i].backup)
+			return i;
+	return cfg->n_nics ? 0 : -1;
 }
 
 /* The main table's default route: first non-backup uplink, else the first uplink. */

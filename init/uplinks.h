@@ -23,6 +23,15 @@ struct uplinks {
 	int n;
 };
 
+/* Address, table 100+i (subnet route + default via the gateway), `from ADDR lookup 100+i`
+ * (only the address for the LAN NIC): what a static NIC gets at boot and a DHCP NIC per lease.
+ * One console line, extra appended. Returns 1 when the address is set. */
+int uplink_address(struct nl *rt, const struct nic_cfg *c, int ifindex, int i, int lan,
+		   const char *extra);
+/* The uplink that carries the main default route: the first non-backup one, else the first;
+ * -1 without uplinks. */
+int uplinks_main_index(const struct config *cfg);
+
 /* Configures everything; w is opened here and left open for carrier events. */
 void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks *up);
 /* NIC i, missing at setup, exists now (w->ifindex[i]): configures it the same way. The main
