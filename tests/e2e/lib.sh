@@ -82,7 +82,9 @@ vm_up() {
 
 # vm_down NAME: tools/mpsocks down, keeping the console log.
 vm_down() {
-	cp "/run/mpsocks/$1/console.log" "$BED_LOGS/$1.console.log" 2>/dev/null || true
+	local n=1
+	while [ -e "$BED_LOGS/$1.$n.console.log" ]; do n=$((n + 1)); done
+	cp "/run/mpsocks/$1/console.log" "$BED_LOGS/$1.$n.console.log" 2>/dev/null || true
 	timeout 60 ip netns exec "$BED_HOST" "$MPSOCKS" down --name "$1" >&2 2>&1 || true
 }
 
@@ -92,18 +94,24 @@ need_vm() { [ -n "${PROXY:-}" ] || fail "no VM: ${VM_ERR:-not booted}"; }
 # console_log NAME: path of an instance's serial console log.
 console_log() { echo "/run/mpsocks/$1/console.log"; }
 
-# wait_report TAG: the server's line for TAG; the server writes it once the client closed.
-wait_report() {
+# report_of TAG: the server's line for TAG, waiting up to 10 s for it (the server writes it
+# once the client closed); empty if none came.
+report_of() {
 	local i line
 	for ((i = 0; i < 100; i++)); do
 		line=$(bed_report "$1")
-		if [ -n "$line" ]; then
-			echo "$line"
-			return 0
-		fi
+		[ -z "$line" ] || break
 		sleep 0.1
 	done
-	fail "the server logged no connection tagged $1"
+	echo "$line"
+}
+
+# wait_report TAG: report_of, failing the test when the server logged nothing for TAG.
+wait_report() {
+	local line
+	line=$(report_of "$1")
+	[ -n "$line" ] || fail "the server logged no connection tagged $1"
+	echo "$line"
 }
 
 # curl_socks MODE [CURL ARGS]: curl through the proxy; MODE ip (--socks5, the URL holds an IP)

@@ -70,7 +70,7 @@ concurrent() {
 	sleep 1
 	sums=$(cd "$dir" && sha256sum -- [0-9]*)
 	for ((i = 0; i < n; i++)); do
-		line=$(bed_report "$base-$i")
+		line=$(report_of "$base-$i")
 		t=$(awk -v f="$i" '$2 == f {print $1}' <<<"$sums")
 		if [ -z "$line" ] || [ "$(bed_field "$line" complete)" != 1 ] ||
 			[ "$(stat -c %s "$dir/$i" 2>/dev/null)" != "$MIB" ] ||

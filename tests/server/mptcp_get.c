@@ -180,6 +180,8 @@ int main(int argc, char **argv)
 		ssize_t r = recv(fd, buf, sizeof(buf), 0);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0)
+			fprintf(stderr, "mptcp_get: recv after %llu bytes: %s\n", body, strerror(errno));
 		if (r <= 0)
 			break;
 		t = now();
