@@ -29,6 +29,7 @@ include sockd/sockd.mk
 include init/init.mk
 include initramfs/initramfs.mk
 include tests/tests.mk
+include hw/hw.mk
 
 .PHONY: all deps run sizes clean distclean help
 all: kernel initramfs

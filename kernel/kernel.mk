@@ -45,20 +45,28 @@ endif
 		{ echo 'kernel source is not linux-$(KERNEL_VERSION)' >&2; rm -rf '$(KSRC)'; exit 1; }
 	touch '$@'
 
-# tinyconfig, the fragments merged on top, olddefconfig; stop if a requested option was lost.
-$(O)/kernel.config: $(KSRC_STAMP) $(KERNEL_FRAGMENTS) $(TOP)/kernel/kernel.mk $(TOP)/kernel/check-config
-	$(call banner,kernel linux-$(KERNEL_VERSION) config)
-	mkdir -p '$(KOBJ)'
-	$(MAKE) $(KBUILD_ARGS) -s O='$(KOBJ)' tinyconfig
-	cd '$(KOBJ)' && '$(KSRC)/scripts/kconfig/merge_config.sh' -m -O . .config $(KERNEL_FRAGMENTS) > merge.log
-	$(MAKE) $(KBUILD_ARGS) -s O='$(KOBJ)' olddefconfig
-	$(TOP)/kernel/check-config '$(KOBJ)/.config' $(KERNEL_FRAGMENTS)
-	cp '$(KOBJ)/.config' '$@'
+# One kernel build per variant, from the same pristine source, each in its own object tree:
+#   $(call kernel_variant,OBJDIR,FRAGMENTS,CONFIG_OUT,IMAGE_OUT,IMAGE_DEPS,BANNER)
+# tinyconfig, the fragments merged on top (a later fragment's line for an option replaces an
+# earlier one's), olddefconfig; stop if a requested option was lost; then bzImage, copied to
+# IMAGE_OUT. IMAGE_DEPS: further files the image is built from (the hardware image's built-in
+# initramfs). The VM kernel is one variant; hw/hw.mk adds the hardware one.
+define kernel_variant
+$(3): $$(KSRC_STAMP) $(2) $$(TOP)/kernel/kernel.mk $$(TOP)/kernel/check-config
+	$$(call banner,kernel linux-$$(KERNEL_VERSION)$(6) config)
+	mkdir -p '$(1)'
+	$$(MAKE) $$(KBUILD_ARGS) -s O='$(1)' tinyconfig
+	cd '$(1)' && '$$(KSRC)/scripts/kconfig/merge_config.sh' -m -O . .config $(2) > merge.log
+	$$(MAKE) $$(KBUILD_ARGS) -s O='$(1)' olddefconfig
+	$$(TOP)/kernel/check-config '$(1)/.config' $(2)
+	cp '$(1)/.config' '$$@'
 
-$(O)/bzImage: $(O)/kernel.config
-	$(call banner,kernel linux-$(KERNEL_VERSION))
-	$(MAKE) $(KBUILD_ARGS) O='$(KOBJ)' bzImage
-	cp '$(KOBJ)/arch/x86/boot/bzImage' '$@'
+$(4): $(3) $(5)
+	$$(call banner,kernel linux-$$(KERNEL_VERSION)$(6))
+	$$(MAKE) $$(KBUILD_ARGS) O='$(1)' bzImage
+	cp '$(1)/arch/x86/boot/bzImage' '$$@'
+endef
+$(eval $(call kernel_variant,$(KOBJ),$(KERNEL_FRAGMENTS),$(O)/kernel.config,$(O)/bzImage,,))
 
 # uapi headers in their own object tree, so that they can be made while the kernel builds.
 # This is headers_install without its rsync: copy the generated tree, keep only the headers.

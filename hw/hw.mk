@@ -1,0 +1,48 @@
+# hw: the hardware image. The same init, sockd and busybox as the VM, a second kernel build
+# (kernel/hw.config on top of the VM fragments, in its own object tree) that is its own EFI
+# executable with the initramfs built in, and a GPT disk image with an EFI system partition
+# holding it, for dd to a USB stick. No root needed. `make test-hw` boots the disk image
+# under OVMF (hw/test-hw).
+HW_KOBJ := $(abspath $(B))/kernel-hw
+HW_INITRAMFS_LIST := $(B)/initramfs-hw.list
+HW_INITRAMFS_CPIO := $(abspath $(B))/initramfs-hw.cpio
+# Generated: the fragment naming the archive to build in (an absolute path of this build).
+HW_INITRAMFS_FRAGMENT := $(abspath $(B))/kernel-hw-initramfs.config
+HW_FRAGMENTS := $(KERNEL_FRAGMENTS) $(TOP)/kernel/hw.config $(HW_INITRAMFS_FRAGMENT)
+HW_EFI := $(O)/mpsocks.efi
+HW_USB := $(O)/mpsocks-usb.img
+
+.PHONY: efi usb test-hw
+efi: $(HW_EFI)
+usb: $(HW_USB)
+
+$(eval $(call kernel_variant,$(HW_KOBJ),$(HW_FRAGMENTS),$(O)/kernel-hw.config,$(HW_EFI),$(HW_INITRAMFS_CPIO), (hw)))
+
+$(HW_INITRAMFS_FRAGMENT): $(TOP)/hw/hw.mk
+	@mkdir -p '$(@D)'
+	printf 'CONFIG_INITRAMFS_SOURCE="%s"\n' '$(HW_INITRAMFS_CPIO)' > '$@'
+
+# The VM's list plus hw/files.list; uncompressed: the kernel image around it is compressed.
+$(HW_INITRAMFS_LIST): $(INITRAMFS_LIST) $(TOP)/hw/files.list
+	cat $^ > '$@.tmp'
+	mv '$@.tmp' '$@'
+
+$(HW_INITRAMFS_CPIO): $(HW_INITRAMFS_LIST) $(INITRAMFS_BINS) $(GEN_INIT_CPIO)
+	$(call banner,initramfs (hw))
+	O='$(O)' TOP='$(TOP)' $(GEN_INIT_CPIO) -t $(INITRAMFS_MTIME) '$<' > '$@.tmp'
+	mv '$@.tmp' '$@'
+
+$(HW_USB): $(HW_EFI) $(TOP)/hw/mkusb $(TOP)/hw/cmdline.txt
+	$(call banner,usb image)
+	$(TOP)/hw/mkusb '$(HW_EFI)' '$(TOP)/hw/cmdline.txt' '$@'
+
+# Needs root (network namespaces); logs under out/test-logs/hw-TIME/.
+test-hw: $(HW_USB) $(TEST_TOOLS)
+	$(call banner,test-hw (hw/test-hw))
+	@$(TEST_SUDO) $(TOP)/hw/test-hw '$(HW_USB)' '$(MPTCP_SERVER)' '$(MPTCP_GET)' \
+		'$(O)/test-logs/hw-$(shell date -u +%Y%m%dT%H%M%S)'
+
+# Unit test of init/espconf.c (init.mk's macro; tests.mk's `test` gets it as a prerequisite).
+INIT_TEST_MODULES_espconf := espconf.c log.c fileio.c
+$(eval $(call init_unit_test,espconf))
+test: $(B)/tests/test_espconf
