@@ -44,7 +44,7 @@ static void add_endpoint(struct mptcp_pm *pm, const struct uplink *u, int i)
 }
 
 /* Reads the endpoints back and prints them (only endpoint `only` when non-zero). */
-static int print_endpoints(struct mptcp_pm *pm, unsigned only)
+int endpoints_print(struct mptcp_pm *pm, unsigned only)
 {
 	struct mptcp_endpoint got[MPTCP_EP_MAX];
 	int i, n = 0;
@@ -103,7 +103,7 @@ int endpoints_setup(const struct uplinks *up)
 	for (i = 0; i < up->n; i++)
 		if (up->u[i].ok && !up->u[i].lan)
 			add_endpoint(&pm, &up->u[i], i);
-	n = print_endpoints(&pm, 0);
+	n = endpoints_print(&pm, 0);
 	mptcp_pm_close(&pm);
 	return n;
 }
@@ -116,6 +116,6 @@ void endpoints_late(const struct uplinks *up, int i)
 		return;
 	set_limits(&pm, uplink_count(up));
 	add_endpoint(&pm, &up->u[i], i);
-	print_endpoints(&pm, (unsigned)i + 1);
+	endpoints_print(&pm, (unsigned)i + 1);
 	mptcp_pm_close(&pm);
 }

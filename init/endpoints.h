@@ -4,11 +4,15 @@
  * `endpoint id=N ADDR dev IF flags=subflow[,backup]`. */
 #ifndef MPSOCKS_ENDPOINTS_H
 #define MPSOCKS_ENDPOINTS_H
+#include "mptcp.h"
 #include "uplinks.h"
 
 /* Returns the number of endpoints the kernel holds, or -1 (no MPTCP; logged). */
 int endpoints_setup(const struct uplinks *up);
 /* Uplink i came late (uplinks_late): raises the limits and adds its endpoint. */
 void endpoints_late(const struct uplinks *up, int i);
+/* Reads the endpoints back and prints the contract line of each (only id `only` when
+ * non-zero); returns how many the kernel holds, or -1. Also used by the DHCP hook (lease.c). */
+int endpoints_print(struct mptcp_pm *pm, unsigned only);
 
 #endif

@@ -16,8 +16,11 @@
 #include <unistd.h>
 
 #include "cmdline.h"
+#include "dhcp.h"
 #include "endpoints.h"
+#include "espconf.h"
 #include "fileio.h"
+#include "lease.h"
 #include "log.h"
 #include "loop.h"
 #include "mounts.h"
@@ -47,6 +50,7 @@ struct app {
 	struct nic_watch nics;
 	struct uplinks up;
 	struct child sockd, shell;
+	struct dhcp dhcp; /* udhcpc per DHCP uplink (hardware image) */
 	struct shutdown down;
 	struct in_addr listen;
 	int listen_nic;       /* uplink index of the listen address */
@@ -130,6 +134,8 @@ static void reap(struct app *a)
 			a->ready_timer.when = 0;
 		} else if (child_reaped(&a->shell, pid, status, now)) {
 			a->shell_timer.when = a->shell.restart_at;
+		} else {
+			dhcp_reaped(&a->dhcp, pid, status, now);
 		}
 	}
 	if (a->down.active && pid < 0 && errno == ECHILD)
@@ -141,6 +147,7 @@ static void begin_shutdown(struct app *a, const char *why)
 	if (a->down.active)
 		return;
 	a->sockd.stopped = a->shell.stopped = 1;
+	dhcp_stop(&a->dhcp);
 	a->sockd_timer.when = a->shell_timer.when = a->ready_timer.when = 0;
 	/* An interactive shell ignores SIGTERM; a hangup ends it and its jobs. */
 	if (a->shell.pid)
@@ -203,6 +210,7 @@ static void on_link(void *arg)
 		endpoints_late(&a->up, i); /* subflows use it; sockd needs it only as an `external:`
 					    * for routes it picks, which stay on the main-route NIC */
 	}
+	dhcp_links(&a->dhcp); /* late DHCP NICs get udhcpc; carrier changes release/renew */
 }
 
 static void stage_cmdline(struct config *cfg)
@@ -215,6 +223,7 @@ static void stage_cmdline(struct config *cfg)
 		log_line("cmdline: cannot read /proc/cmdline: %s", strerror(errno));
 		text[0] = '\0';
 	}
+	espconf_apply(text, sizeof(text)); /* hardware image: mpsocks/cmdline.txt on the stick */
 	cmdline_parse(text, cfg, &errs);
 	for (i = 0; i < errs.n; i++)
 		log_line("cmdline: %s", errs.msg[i]);
@@ -401,7 +410,7 @@ static int setup_signals(struct app *a)
 	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static struct app a; /* large (config, buffers): not on the stack of PID 1 */
 	static char *const sockd_argv[] = { "sockd", "-f", SOCKD_CONF, "-N", "1", NULL };
@@ -409,6 +418,8 @@ int main(void)
 	struct mount_errors merr;
 	int i;
 
+	if (argc > 0 && lease_is_hook(argv[0]))
+		return lease_main(argc, argv); /* udhcpc runs /bin/mpsocks-dhcp -> /init */
 	if (getpid() != 1) {
 		fprintf(stderr, "mpsocks init: not PID 1; refusing to touch this system\n");
 		return 1;
@@ -451,6 +462,7 @@ int main(void)
 	if (a.nics.nl.fd >= 0)
 		loop_add_fd(&a.loop, &a.link_watch);
 	endpoints_setup(&a.up);
+	dhcp_setup(&a.dhcp, &a.cfg, &a.up, &a.nics, &a.loop, &a.child_mask);
 	a.sockd = (struct child){ .name = "sockd", .path = SOCKD_PATH, .argv = sockd_argv };
 	if (stage_files(&a))
 		start_sockd(&a);
