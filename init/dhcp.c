@@ -16,6 +16,13 @@ static int is_dhcp(const struct dhcp *d, int i)
 	return !d->up->u[i].lan && d->up->u[i].cfg->dhcp;
 }
 
+/* udhcpc is started once the NIC exists and has a carrier (or cannot tell): a discover sent
+ * without one is lost, and a signal that came before udhcpc set up its handlers would kill it. */
+static int startable(const struct dhcp *d, int i)
+{
+	return is_dhcp(d, i) && !d->c[i].argv && d->up->u[i].ifindex && d->w->lower_up[i] != 0;
+}
+
 /* Tells the hook which uplink the interface is, then starts udhcpc in the foreground: -R
  * releases the lease when it is told to stop; discover 3 times 1 s apart, then pause 2 s. */
 static void start_one(struct dhcp *d, int i)
@@ -89,7 +96,7 @@ void dhcp_setup(struct dhcp *d, const struct config *cfg, struct uplinks *up, st
 	for (i = 0; i < NICS_MAX; i++)
 		d->carrier[i] = -1;
 	for (i = 0; i < up->n; i++)
-		if (is_dhcp(d, i) && up->u[i].ifindex)
+		if (startable(d, i))
 			start_one(d, i);
 }
 
@@ -100,7 +107,7 @@ void dhcp_links(struct dhcp *d)
 	for (i = 0; i < d->up->n; i++) {
 		if (!is_dhcp(d, i) || d->stopped)
 			continue;
-		if (!d->c[i].argv && d->up->u[i].ifindex) { /* appeared late: uplinks_late linked it up */
+		if (startable(d, i)) { /* carrier came, or the NIC appeared late (uplinks_late) */
 			start_one(d, i);
 			continue;
 		}

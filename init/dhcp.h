@@ -2,7 +2,8 @@
  * with /bin/mpsocks-dhcp (lease.c) as its script. Link state drives it: carrier down makes
  * udhcpc release the lease (SIGUSR2: the hook removes the address and the MPTCP endpoint at
  * once, so new subflows avoid the dead link), carrier up makes it ask again (SIGUSR1). An
- * uplink whose NIC comes later (a dongle plugged in) gets its udhcpc then. */
+ * uplink whose NIC comes later (a dongle plugged in) gets its udhcpc then; udhcpc starts only
+ * once the NIC has a carrier (or does not report one). */
 #ifndef MPSOCKS_DHCP_H
 #define MPSOCKS_DHCP_H
 #include <signal.h>
