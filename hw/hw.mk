@@ -18,9 +18,11 @@ usb: $(HW_USB)
 
 $(eval $(call kernel_variant,$(HW_KOBJ),$(HW_FRAGMENTS),$(O)/kernel-hw.config,$(HW_EFI),$(HW_INITRAMFS_CPIO), (hw)))
 
+# Rewritten only when its text changes, so editing this file does not redo the config.
 $(HW_INITRAMFS_FRAGMENT): $(TOP)/hw/hw.mk
 	@mkdir -p '$(@D)'
-	printf 'CONFIG_INITRAMFS_SOURCE="%s"\n' '$(HW_INITRAMFS_CPIO)' > '$@'
+	@printf 'CONFIG_INITRAMFS_SOURCE="%s"\n' '$(HW_INITRAMFS_CPIO)' > '$@.tmp'
+	@if cmp -s '$@.tmp' '$@'; then rm '$@.tmp'; else mv '$@.tmp' '$@'; fi
 
 # The VM's list plus hw/files.list; uncompressed: the kernel image around it is compressed.
 $(HW_INITRAMFS_LIST): $(INITRAMFS_LIST) $(TOP)/hw/files.list
