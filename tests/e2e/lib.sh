@@ -172,3 +172,41 @@ count_lines() {
 	n=$(grep -c -- "$1" "$2" 2>/dev/null) || true
 	echo "${n:-0}"
 }
+
+# concurrent N: N transfers of 1 MiB at once through the proxy of instance $VM, each checked,
+# and no OOM kill in its console meanwhile.
+concurrent() {
+	local n=$1 i dir=$BED_DIR/par base sums line bad=0 t ooms
+	need_vm
+	ooms=$(count_lines 'Out of memory' "$(console_log "$VM")")
+	mkdir -p "$dir"
+	base=$(tag par)
+	for ((i = 0; i < n; i++)); do
+		printf 'url = "%s"\noutput = "%s"\n' \
+			"$(server_url ip "/bytes/$MIB?tag=$base-$i")" "$dir/$i"
+	done >"$dir/curl.conf"
+	# 1 MiB each: 60 s is ample even for 200 at once under TCG; a stuck proxy fails quickly.
+	curl_socks ip --max-time 60 --parallel --parallel-immediate --parallel-max "$n" -K "$dir/curl.conf" ||
+		echo "curl reported failures; checking each transfer" >&2
+	# The server logs a connection once its client closed: wait (bounded) for all N lines.
+	for ((i = 0; i < 100; i++)); do
+		[ "$(count_lines " tag=$base-" "$BED_SERVER_LOG")" -lt "$n" ] || break
+		sleep 0.1
+	done
+	sums=$(cd "$dir" && sha256sum -- [0-9]*)
+	for ((i = 0; i < n; i++)); do
+		line=$(bed_report "$base-$i")
+		t=$(awk -v f="$i" '$2 == f {print $1}' <<<"$sums")
+		if [ -z "$line" ] || [ "$(bed_field "$line" complete)" != 1 ] ||
+			[ "$(stat -c %s "$dir/$i" 2>/dev/null)" != "$MIB" ] ||
+			[ "$t" != "$(bed_field "$line" sha256_out)" ]; then
+			bad=$((bad + 1))
+			echo "transfer $i bad: ${line:-no server line}" >&2
+		fi
+	done
+	rm -rf "$dir"
+	[ "$bad" = 0 ] || fail "$bad of $n transfers missing or corrupt"
+	# All arriving is not enough if the guest had to kill a process for memory on the way.
+	[ "$(count_lines 'Out of memory' "$(console_log "$VM")")" = "$ooms" ] ||
+		fail "the guest's OOM killer struck during the test: $(grep 'Out of memory' "$(console_log "$VM")" | tail -n 1 | cut -c1-120)"
+}

@@ -54,38 +54,6 @@ sockd_not_restarted() {
 	[ "$now" = "$1" ] || fail "sockd exited $((now - $1)) time(s) during the malformed input"
 }
 
-# concurrent N: N transfers of 1 MiB at once through the proxy, each checked.
-concurrent() {
-	local n=$1 i dir=$BED_DIR/par base sums line bad=0 t ooms
-	need_vm
-	ooms=$(count_lines 'Out of memory' "$(console_log "$VM")")
-	mkdir -p "$dir"
-	base=$(tag par)
-	for ((i = 0; i < n; i++)); do
-		printf 'url = "%s"\noutput = "%s"\n' \
-			"$(server_url ip "/bytes/$MIB?tag=$base-$i")" "$dir/$i"
-	done >"$dir/curl.conf"
-	curl_socks ip --parallel --parallel-immediate --parallel-max "$n" -K "$dir/curl.conf" ||
-		echo "curl reported failures; checking each transfer" >&2
-	sleep 1
-	sums=$(cd "$dir" && sha256sum -- [0-9]*)
-	for ((i = 0; i < n; i++)); do
-		line=$(report_of "$base-$i")
-		t=$(awk -v f="$i" '$2 == f {print $1}' <<<"$sums")
-		if [ -z "$line" ] || [ "$(bed_field "$line" complete)" != 1 ] ||
-			[ "$(stat -c %s "$dir/$i" 2>/dev/null)" != "$MIB" ] ||
-			[ "$t" != "$(bed_field "$line" sha256_out)" ]; then
-			bad=$((bad + 1))
-			echo "transfer $i bad: ${line:-no server line}" >&2
-		fi
-	done
-	rm -rf "$dir"
-	[ "$bad" = 0 ] || fail "$bad of $n transfers missing or corrupt"
-	# All arriving is not enough if the guest had to kill a process for memory on the way.
-	[ "$(count_lines 'Out of memory' "$(console_log "$VM")")" = "$ooms" ] ||
-		fail "the guest's OOM killer struck during the test: $(grep 'Out of memory' "$(console_log "$VM")" | tail -n 1 | cut -c1-120)"
-}
-
 # sockd_restart: kill sockd from the guest's debug shell, time until the proxy answers again.
 sockd_restart() {
 	local log exits t0 t1 i sock probe
