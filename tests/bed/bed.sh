@@ -198,8 +198,8 @@ bed_host_mptcp() {
 	fi
 }
 
-# bed_report TAG: the server's line for the connection tagged TAG (the last one).
-bed_report() { grep " tag=$1 " "$BED_SERVER_LOG" | tail -n 1; }
+# bed_report TAG: the server's line for the connection tagged TAG (the last one; empty if none).
+bed_report() { { grep " tag=$1 " "$BED_SERVER_LOG" || true; } | tail -n 1; }
 
 # bed_field LINE KEY: the value of KEY=... in a report line.
 bed_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n 1; }

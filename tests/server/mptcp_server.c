@@ -4,7 +4,9 @@
  *   conn tag=T peer=IP:PORT req=download|upload|bad in=N out=N sha256_in=H sha256_out=H
  *        secs=S complete=0|1 mptcp=0|1 subflows=N sf=LOCAL>REMOTE,tx=N,rx=N ...
  * in/out count body bytes only; the subflow list is every subflow seen during the transfer.
- * Usage: mptcp_server ADDR PORT     (stdout should be a file opened for appending) */
+ * Usage: mptcp_server ADDR PORT     (stdout should be a file opened for appending)
+ *        mptcp_server --pattern TAG N  (writes what GET /bytes/N?tag=TAG sends: tests compute
+ *                                       the expected sha256 without asking the server) */
 #include "pattern.h"
 #include "request.h"
 #include "sha256.h"
@@ -249,12 +251,31 @@ static int listen_on(const char *addr, int port)
 	return fd;
 }
 
+static int print_pattern(const char *tag, const char *count)
+{
+	static unsigned char buf[CHUNK];
+	unsigned long long left = strtoull(count, NULL, 10);
+	struct pattern p;
+
+	pattern_init(&p, tag);
+	while (left) {
+		size_t n = left < CHUNK ? (size_t)left : CHUNK;
+		pattern_fill(&p, buf, CHUNK);
+		if (fwrite(buf, 1, n, stdout) != n)
+			return 1;
+		left -= n;
+	}
+	return fflush(stdout) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int lfd, port;
 
+	if (argc == 4 && !strcmp(argv[1], "--pattern"))
+		return print_pattern(argv[2], argv[3]);
 	if (argc != 3 || (port = atoi(argv[2])) <= 0 || port > 65535) {
-		fprintf(stderr, "usage: mptcp_server ADDR PORT\n");
+		fprintf(stderr, "usage: mptcp_server ADDR PORT | mptcp_server --pattern TAG N\n");
 		return 2;
 	}
 	lfd = listen_on(argv[1], port);
