@@ -161,19 +161,33 @@ void espconf_apply(char *cmdline, size_t size)
 		log_line("conf: %s needs a partition name; built-in parameters only", ESPCONF_PARAM);
 		return;
 	}
-	/* Polled: USB and disk drivers probe asynchronously; this is bounded and only on hardware. */
-	while (!find_partition(name, dev, sizeof(dev))) {
+	mkdir(MOUNT_POINT, 0755);
+	/* Polled: USB and disk drivers probe asynchronously; this is bounded and only on hardware.
+	 * The partition shows in sysfs a moment before its disk can be opened (ENXIO), and its
+	 * node may not be in devtmpfs yet (ENOENT): both are retried until the deadline. */
+	for (;;) {
+		int err = ENODEV;
+
+		if (find_partition(name, dev, sizeof(dev))) {
+			if (mount(dev, MOUNT_POINT, "vfat", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "") == 0)
+				break;
+			err = errno;
+			if (err != ENXIO && err != ENOENT) {
+				log_line("conf: mounting %s (vfat) failed: %s; built-in parameters only", dev,
+					 strerror(err));
+				return;
+			}
+		}
 		if (now_ms() - t0 >= ESPCONF_WAIT_MS) {
-			log_line("conf: no partition named %s after %d ms; built-in parameters only", name,
-				 ESPCONF_WAIT_MS);
+			if (err == ENODEV)
+				log_line("conf: no partition named %s after %d ms; built-in parameters only",
+					 name, ESPCONF_WAIT_MS);
+			else
+				log_line("conf: mounting %s (vfat) failed: %s after %d ms; built-in parameters only",
+					 dev, strerror(err), ESPCONF_WAIT_MS);
 			return;
 		}
 		sleep_ms(POLL_MS);
-	}
-	mkdir(MOUNT_POINT, 0755);
-	if (mount(dev, MOUNT_POINT, "vfat", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "") != 0) {
-		log_line("conf: mounting %s (vfat) failed: %s; built-in parameters only", dev, strerror(errno));
-		return;
 	}
 	n = read_file(MOUNT_POINT "/" ESPCONF_FILE, file, sizeof(file));
 	if (n < 0)
