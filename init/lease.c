@@ -32,12 +32,36 @@ int lease_uplink_format(const struct lease_uplink *u, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
+/* "KEY=DIGITS" at *p, then a space or the end; advances *p. No sscanf: it would pull scanf
+ * into the static init (~6 KiB) for this one line. */
+static int take_field(const char **p, const char *key, int *v)
+{
+	size_t k = strlen(key);
+	int n = 0, digits = 0;
+
+	if (strncmp(*p, key, k) != 0)
+		return -1;
+	*p += k;
+	while (**p >= '0' && **p <= '9' && digits < 4) {
+		n = n * 10 + (**p - '0');
+		(*p)++;
+		digits++;
+	}
+	if (!digits || (**p && **p != ' ' && **p != '\n'))
+		return -1;
+	while (**p == ' ')
+		(*p)++;
+	*v = n;
+	return 0;
+}
+
 int lease_uplink_parse(const char *text, struct lease_uplink *u)
 {
-	int n = -1;
+	const char *p = text;
 
-	if (sscanf(text, "index=%d backup=%d dns=%d%n", &u->index, &u->backup, &u->dns, &n) != 3 ||
-	    n < 0 || u->index < 0 || u->index >= CFG_MAX_NICS || (u->backup & ~1) || (u->dns & ~1))
+	if (take_field(&p, "index=", &u->index) || take_field(&p, "backup=", &u->backup) ||
+	    take_field(&p, "dns=", &u->dns) || u->index >= CFG_MAX_NICS || (u->backup & ~1) ||
+	    (u->dns & ~1))
 		return -1;
 	return 0;
 }
@@ -93,9 +117,9 @@ int lease_parse(const char *ip, const char *subnet, const char *mask, const char
 	if (subnet && inet_pton(AF_INET, subnet, &m) == 1) {
 		l->prefix = mask_prefix(m.s_addr);
 	} else if (mask && *mask) {
-		errno = 0;
-		p = strtol(mask, &end, 10);
-		l->prefix = errno || *end ? -1 : (int)p;
+		for (p = 0, end = (char *)mask; *end >= '0' && *end <= '9' && p <= 32; end++)
+			p = p * 10 + (*end - '0');
+		l->prefix = *end || end == mask ? -1 : (int)p;
 	} else {
 		l->prefix = -1;
 	}
