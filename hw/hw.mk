@@ -53,3 +53,10 @@ INIT_TEST_MODULES_lease := lease.c endpoints.c uplinks.c nics.c rtnl.c mptcp.c n
 	sysctl.c sockdconf.c cmdline.c fileio.c log.c
 $(eval $(call init_unit_test,lease))
 test: $(B)/tests/test_lease
+
+# libFuzzer harness of init/espconf.c (tests/run fuzzes every FUZZ_TARGETS program, bounded).
+FUZZ_TARGETS += $(B)/tests/fuzz_espconf
+$(B)/tests/fuzz_espconf: $(TOP)/tests/fuzz/fuzz_espconf.c $(addprefix $(INIT_DIR)/,espconf.c log.c fileio.c) $(INIT_HEADERS)
+	@mkdir -p $(@D)
+	$(INIT_FUZZ_CC) $(INIT_FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+test: $(B)/tests/fuzz_espconf
