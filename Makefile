@@ -59,6 +59,8 @@ help:
 	@echo '  run            boot the appliance: tools/mpsocks up (needs root; re-runs via sudo)'
 	@echo '  test           every offline test; ends with "N passed, M failed" (needs root)'
 	@echo '  bench          the benchmark table (ratios, medians, conditions)'
+	@echo '  efi usb        the hardware image: out/mpsocks.efi, out/mpsocks-usb.img (hw/README.md)'
+	@echo '  test-hw        only the hardware image test under OVMF (also a group of make test)'
 	@echo '  sizes          sizes of the kernel, the initramfs and each guest program'
 	@echo '  deps           install missing build and run dependencies (apt-get)'
 	@echo '  clean          remove out/;  distclean: also the download cache dl/'

@@ -44,6 +44,9 @@ test-hw: $(HW_USB) $(TEST_TOOLS)
 	@$(TEST_SUDO) $(TOP)/hw/test-hw '$(HW_USB)' '$(MPTCP_SERVER)' '$(MPTCP_GET)' \
 		'$(O)/test-logs/hw-$(shell date -u +%Y%m%dT%H%M%S)'
 
+# make test runs hw/test-hw as its group "hw" (tests/run), so CI counts it in one summary.
+test: $(HW_USB)
+
 # Unit test of init/espconf.c (init.mk's macro; tests.mk's `test` gets it as a prerequisite).
 INIT_TEST_MODULES_espconf := espconf.c log.c fileio.c
 $(eval $(call init_unit_test,espconf))

@@ -29,7 +29,7 @@ $(MPTCP_GET): $(addprefix $(TOP)/tests/server/,mptcp_get.c socks5.c sha256.c) $(
 TEST_SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 TEST_ENV = env UNIT_TESTS='$(UNIT_TESTS)' FUZZ_TARGETS='$(FUZZ_TARGETS)' \
 	MPTCP_SERVER='$(MPTCP_SERVER)' MPTCP_GET='$(MPTCP_GET)' MPSOCKS='$(TOP)/tools/mpsocks' \
-	KERNEL='$(O)/bzImage' INITRD='$(INITRAMFS)' FUZZ_SECONDS='$(FUZZ_SECONDS)' \
+	KERNEL='$(O)/bzImage' INITRD='$(INITRAMFS)' FUZZ_SECONDS='$(FUZZ_SECONDS)' HW_USB='$(HW_USB)' \
 	O='$(O)' B='$(B)'
 
 .PHONY: test bench test-tools
