@@ -12,6 +12,8 @@ B := $(O)/build
 DL ?= $(TOP)/dl
 HASHES := $(TOP)/sources.hash
 FETCH := $(TOP)/tools/fetch-source $(DL) $(HASHES)
+# $(UNPACK) NAME ARCHIVE DEST TOPDIR [DEB_MEMBER]: verify against the pin, unpack all or nothing.
+UNPACK := $(TOP)/tools/unpack-pinned $(HASHES)
 JOBS ?= $(shell nproc)
 
 # One banner line per build stage: $(call banner,kernel linux-6.12.N)

@@ -27,10 +27,10 @@ $(BUSYBOX_SRC_STAMP): | deps
 	@mkdir -p '$(@D)' '$(B)'
 ifeq ($(BUSYBOX_TARBALL),)
 	$(FETCH) src '$(BUSYBOX_SPEC)' '$(BUSYBOX_ORIG)'
-	$(TOP)/kernel/unpack-pinned '$(HASHES)' '$(BUSYBOX_ORIG)' '$(DL)/$(BUSYBOX_ORIG)' '$(BUSYBOX_SRC)' \
+	$(UNPACK) '$(BUSYBOX_ORIG)' '$(DL)/$(BUSYBOX_ORIG)' '$(BUSYBOX_SRC)' \
 		busybox-$(BUSYBOX_VERSION)
 else
-	$(TOP)/kernel/unpack-pinned '$(HASHES)' '$(BUSYBOX_ORIG)' '$(BUSYBOX_TARBALL)' '$(BUSYBOX_SRC)' \
+	$(UNPACK) '$(BUSYBOX_ORIG)' '$(BUSYBOX_TARBALL)' '$(BUSYBOX_SRC)' \
 		busybox-$(BUSYBOX_VERSION)
 endif
 	touch '$@'

@@ -29,16 +29,16 @@ KBUILD_ARGS = -C $(KSRC) ARCH=x86_64 KBUILD_BUILD_USER=mpsocks KBUILD_BUILD_HOST
 kernel: $(O)/bzImage $(O)/kernel.config $(KHDR)/.installed $(GEN_INIT_CPIO)
 
 # The source tree: the tarball (from the .deb, or KERNEL_TARBALL) verified against its pin and
-# unpacked all or nothing (kernel/unpack-pinned).
+# unpacked all or nothing (tools/unpack-pinned).
 $(KSRC_STAMP): | deps
 	$(call banner,kernel linux-$(KERNEL_VERSION) source)
 	@mkdir -p '$(@D)' '$(B)'
 ifeq ($(KERNEL_TARBALL),)
 	$(FETCH) bin '$(KERNEL_DEB_SPEC)' '$(KERNEL_DEB)'
-	$(TOP)/kernel/unpack-pinned '$(HASHES)' '$(KERNEL_TARBALL_NAME)' '$(DL)/$(KERNEL_DEB)' '$(KSRC)' \
+	$(UNPACK) '$(KERNEL_TARBALL_NAME)' '$(DL)/$(KERNEL_DEB)' '$(KSRC)' \
 		linux-source-6.12 './usr/src/$(KERNEL_TARBALL_NAME)'
 else
-	$(TOP)/kernel/unpack-pinned '$(HASHES)' '$(KERNEL_TARBALL_NAME)' '$(KERNEL_TARBALL)' '$(KSRC)' \
+	$(UNPACK) '$(KERNEL_TARBALL_NAME)' '$(KERNEL_TARBALL)' '$(KSRC)' \
 		linux-source-6.12
 endif
 	@grep -qx 'SUBLEVEL = $(word 3,$(subst ., ,$(KERNEL_VERSION)))' '$(KSRC)/Makefile' || \

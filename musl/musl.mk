@@ -13,12 +13,6 @@ MUSL_GCC := $(MUSL_PREFIX)/bin/musl-gcc
 .PHONY: musl
 musl: $(MUSL_GCC)
 
-# Succeed when file $(1) has the sha256 pinned for $(2) in $(HASHES).
-musl_verify = want=$$(awk -v f='$(2)' '$$1 == "sha256" && $$3 == f { print $$2 }' '$(HASHES)'); \
-	got=$$(sha256sum '$(1)' | cut -d' ' -f1); \
-	[ -n "$$want" ] && [ "$$got" = "$$want" ] || \
-	{ echo "musl: $(1): sha256 $$got, pinned $$want for $(2)" >&2; exit 1; }
-
 ifeq ($(MUSL_TARBALL),)
 MUSL_ARCHIVE := $(DL)/$(MUSL_ORIG)
 $(MUSL_ARCHIVE): | deps
@@ -28,10 +22,8 @@ MUSL_ARCHIVE := $(MUSL_TARBALL)
 endif
 
 $(MUSL_SRC)/.extracted: $(MUSL_ARCHIVE) | deps
-	@$(call musl_verify,$<,$(MUSL_ORIG))
-	rm -rf $(MUSL_SRC) && mkdir -p $(B)
-	tar -xzf $< -C $(B)
-	@[ -f $(MUSL_SRC)/configure ] || { echo "musl: $< did not unpack to $(MUSL_SRC)" >&2; exit 1; }
+	@mkdir -p $(B)
+	$(UNPACK) '$(MUSL_ORIG)' '$<' '$(MUSL_SRC)' musl-$(MUSL_VERSION)
 	touch $@
 
 # One recipe from configure to install: the only product others use is the wrapper, and musl's

@@ -26,12 +26,6 @@ DANTE_LDFLAGS := -all-static -Wl,--gc-sections -Wl,--wrap=socket -Wl,--wrap=sets
 .PHONY: sockd
 sockd: $(O)/bin/sockd
 
-# Succeed when file $(1) has the sha256 pinned for $(2) in $(HASHES).
-sockd_verify = want=$$(awk -v f='$(2)' '$$1 == "sha256" && $$3 == f { print $$2 }' '$(HASHES)'); \
-	got=$$(sha256sum '$(1)' | cut -d' ' -f1); \
-	[ -n "$$want" ] && [ "$$got" = "$$want" ] || \
-	{ echo "sockd: $(1): sha256 $$got, pinned $$want for $(2)" >&2; exit 1; }
-
 ifeq ($(DANTE_TARBALL),)
 DANTE_ARCHIVE := $(DL)/$(DANTE_ORIG)
 $(DANTE_ARCHIVE): | deps
@@ -44,10 +38,8 @@ endif
 DANTE_PATCHES := $(sort $(wildcard $(TOP)/sockd/patches/*.patch))
 
 $(DANTE_DIR)/.extracted: $(DANTE_ARCHIVE) $(DANTE_PATCHES) | deps
-	@$(call sockd_verify,$<,$(DANTE_ORIG))
-	rm -rf $(DANTE_DIR) && mkdir -p $(DANTE_DIR)
-	tar -xJf $< -C $(DANTE_DIR) --strip-components=1
-	@[ -x $(DANTE_DIR)/configure ] || { echo "sockd: $< did not unpack to a dante tree" >&2; exit 1; }
+	@mkdir -p $(B)
+	$(UNPACK) '$(DANTE_ORIG)' '$<' '$(DANTE_DIR)' dante-$(DANTE_VERSION)+dfsg
 	@for p in $(DANTE_PATCHES); do \
 		patch -d $(DANTE_DIR) -p1 -s --no-backup-if-mismatch < $$p || \
 		{ echo "sockd: $$p does not apply" >&2; rm -rf $(DANTE_DIR); exit 1; }; done
