@@ -27,7 +27,7 @@ backup_idle() {
 # backup_takes_over: uplinks shaped to 20 Mbit/s; once 4 MiB of 24 arrived, uplinks 0 and 1
 # go down; the download completes intact, most of it over uplink 2.
 backup_takes_over() {
-	local t out mark pid rx0 rx1 i total=$((24 * MIB))
+	local t out mark pid rx0 rx1 total=$((24 * MIB))
 	need_vm
 	t=$(tag backup-over) out=$BED_DIR/get-$t mark=$BED_DIR/mark-$t
 	trap 'bed_unshape; bed_link 0 up; bed_link 1 up' EXIT
@@ -35,13 +35,7 @@ backup_takes_over() {
 	in_host "$MPTCP_GET" --socks "$PROXY" --mark $((4 * MIB)) "$mark" "$BED_SERVER_ADDR" \
 		"$BED_SERVER_PORT" "/bytes/$total?tag=$t" >"$out" &
 	pid=$!
-	for ((i = 0; i < 600; i++)); do
-		[ ! -e "$mark" ] || break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -e "$mark" ] || { kill "$pid" 2>/dev/null; fail "the download never reached 4 MiB"; }
-	kill -0 "$pid" 2>/dev/null || fail "the download ended before the cut: nothing tested"
+	await_mark "$pid" "$mark" 4
 	rx0=$(bed_rx_bytes 2)
 	bed_link 0 down
 	bed_link 1 down

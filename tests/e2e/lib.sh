@@ -173,6 +173,19 @@ count_lines() {
 	echo "${n:-0}"
 }
 
+# await_mark PID MARK MIB: wait (60 s at most) until download PID has passed MIB MiB (its
+# --mark file exists) while still running; fail otherwise, so the cut that follows tests something.
+await_mark() {
+	local pid=$1 mark=$2 mib=$3 i
+	for ((i = 0; i < 600; i++)); do
+		[ ! -e "$mark" ] || break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -e "$mark" ] || { kill "$pid" 2>/dev/null; fail "the download never reached $mib MiB"; }
+	kill -0 "$pid" 2>/dev/null || fail "the download ended before the cut: nothing tested"
+}
+
 # concurrent N: N transfers of 1 MiB at once through the proxy of instance $VM, each checked,
 # and no OOM kill in its console meanwhile.
 concurrent() {

@@ -89,7 +89,7 @@ sockd_restart() {
 # failover UPLINK: cut uplink UPLINK (host side) once 6 MiB of a 30 MiB download (uplinks
 # shaped to 20 Mbit/s) arrived; the download must complete intact.
 failover() {
-	local cut=$1 t out line total=$((30 * MIB)) mark pid tx i
+	local cut=$1 t out line total=$((30 * MIB)) mark pid tx
 	need_vm
 	t=$(tag "failover$cut") mark=$BED_DIR/mark-$t out=$BED_DIR/get-$t
 	# This runs in run_test's subshell: undone however it ends. The cut uplink's routes went
@@ -100,13 +100,7 @@ failover() {
 	in_host "$MPTCP_GET" --socks "$PROXY" --mark $((6 * MIB)) "$mark" "$BED_SERVER_ADDR" \
 		"$BED_SERVER_PORT" "/bytes/$total?tag=$t" >"$out" &
 	pid=$!
-	for ((i = 0; i < 600; i++)); do
-		[ ! -e "$mark" ] || break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -e "$mark" ] || { kill "$pid" 2>/dev/null; fail "the download never reached 6 MiB"; }
-	kill -0 "$pid" 2>/dev/null || fail "the download ended before the cut: nothing tested"
+	await_mark "$pid" "$mark" 6
 	bed_link "$cut" down
 	echo "uplink $cut down at $(date +%T.%N)" >&2
 	wait "$pid" || fail "the download failed after uplink $cut went down: $(cat "$out")"
