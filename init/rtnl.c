@@ -96,14 +96,18 @@ int rtnl_route_add(struct nl *nl, uint32_t table, uint32_t dst, int dst_len, uin
 	return nl_request(nl, &b, NULL, NULL);
 }
 
-int rtnl_rule_add(struct nl *nl, uint32_t src, uint32_t table, uint32_t priority)
+/* One `from SRC lookup TABLE` rule request; priority 0 leaves it out. The error that means
+ * "already in that state" (EEXIST on add, ENOENT on delete) counts as success, e.g. for a
+ * re-run in a test namespace. */
+static int rule_request(struct nl *nl, int type, int flags, uint32_t src, uint32_t table,
+			uint32_t priority, int benign)
 {
 	unsigned char buf[MSG_BUF] __attribute__((aligned(8)));
 	struct nlb b;
 	struct fib_rule_hdr *frh;
 	int r;
 
-	nlb_init(&b, buf, sizeof(buf), RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL);
+	nlb_init(&b, buf, sizeof(buf), type, flags);
 	frh = nlb_put_header(&b, sizeof(*frh));
 	frh->family = AF_INET;
 	frh->src_len = 32;
@@ -111,36 +115,24 @@ int rtnl_rule_add(struct nl *nl, uint32_t src, uint32_t table, uint32_t priority
 	frh->action = FR_ACT_TO_TBL;
 	nla_put(&b, FRA_SRC, &src, 4);
 	nla_put_u32(&b, FRA_TABLE, table);
-	nla_put_u32(&b, FRA_PRIORITY, priority);
+	if (priority)
+		nla_put_u32(&b, FRA_PRIORITY, priority);
 	r = nl_request(nl, &b, NULL, NULL);
-	if (r == -EEXIST) { /* already there, e.g. a re-run in a test namespace */
+	if (r == benign) {
 		nl->err[0] = '\0';
 		return 0;
 	}
 	return r;
 }
 
+int rtnl_rule_add(struct nl *nl, uint32_t src, uint32_t table, uint32_t priority)
+{
+	return rule_request(nl, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, src, table, priority, -EEXIST);
+}
+
 int rtnl_rule_del(struct nl *nl, uint32_t src, uint32_t table)
 {
-	unsigned char buf[MSG_BUF] __attribute__((aligned(8)));
-	struct nlb b;
-	struct fib_rule_hdr *frh;
-	int r;
-
-	nlb_init(&b, buf, sizeof(buf), RTM_DELRULE, 0);
-	frh = nlb_put_header(&b, sizeof(*frh));
-	frh->family = AF_INET;
-	frh->src_len = 32;
-	frh->table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
-	frh->action = FR_ACT_TO_TBL;
-	nla_put(&b, FRA_SRC, &src, 4);
-	nla_put_u32(&b, FRA_TABLE, table);
-	r = nl_request(nl, &b, NULL, NULL);
-	if (r == -ENOENT) {
-		nl->err[0] = '\0';
-		return 0;
-	}
-	return r;
+	return rule_request(nl, RTM_DELRULE, 0, src, table, 0, -ENOENT);
 }
 
 struct addr_list {
