@@ -2,7 +2,8 @@
  * configuration from /proc/cmdline, NICs and routing, MPTCP endpoints, resolv.conf, users
  * and sockd.conf, then sockd (and the debug shell) under supervision in one event loop that
  * reaps every child and powers off on SIGTERM, SIGINT (Ctrl-Alt-Del) or SIGUSR2. SIGHUP
- * means uplink addresses changed (a DHCP lease): sockd.conf is rewritten and sockd rereads it.
+ * means uplink addresses changed: sockd.conf is rewritten and sockd restarted with it. DHCP
+ * leases come as reports from udhcpc's script (dhcp.c), applied here like everything else.
  * Nothing here may end PID 1: every failure is one console line and the rest carries on. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,10 +18,10 @@
 
 #include "cmdline.h"
 #include "dhcp.h"
+#include "dhcphook.h"
 #include "endpoints.h"
 #include "espconf.h"
 #include "fileio.h"
-#include "lease.h"
 #include "log.h"
 #include "loop.h"
 #include "mounts.h"
@@ -62,7 +63,7 @@ struct app {
 	char tty[32];
 };
 
-static void uplinks_changed(struct app *a);
+static void uplinks_changed(void *arg);
 
 static void start_sockd(struct app *a)
 {
@@ -189,7 +190,7 @@ static void on_signal(void *arg)
 		case SIGUSR2:
 			begin_shutdown(a, "SIGUSR2 (poweroff)");
 			break;
-		case SIGHUP: /* an uplink address came or changed (a DHCP lease) */
+		case SIGHUP: /* uplink addresses changed */
 			uplinks_changed(a);
 			break;
 		}
@@ -262,7 +263,7 @@ static int pick_listen(const struct uplinks *up, int *which)
 }
 
 /* Does uplink i have an IPv4 address now? Static ones once configured; DHCP ones once leased
- * (asked from the kernel: the lease is applied by another process, the script). */
+ * (asked from the kernel, which also counts an address someone added by hand). */
 static int has_address(const struct uplink *u)
 {
 	uint32_t addrs[1];
@@ -372,12 +373,14 @@ static int stage_files(struct app *a)
 	return write_sockd_conf(a) >= 0;
 }
 
-/* SIGHUP: uplink addresses changed (a DHCP lease, or a late NIC that should become an
- * `external:`). sockd.conf is rewritten for the uplinks with an address; if it changed, sockd
- * is restarted (dante 1.4.2 cannot reread it: on SIGHUP its unprivileged mother fails to look
- * up user root and exits), or started if it could not run before for want of any. */
-static void uplinks_changed(struct app *a)
+/* SIGHUP, or a DHCP lease with a new address: uplink addresses changed (or a late NIC should
+ * become an `external:`). sockd.conf is rewritten for the uplinks with an address; if it
+ * changed, sockd is restarted (dante 1.4.2 cannot reread it: on SIGHUP its unprivileged mother
+ * fails to look up user root and exits), or started if it could not run before for want of
+ * any. */
+static void uplinks_changed(void *arg)
 {
+	struct app *a = arg;
 	int r;
 
 	if (a->down.active || !a->listen.s_addr)
@@ -418,8 +421,8 @@ int main(int argc, char **argv)
 	struct mount_errors merr;
 	int i;
 
-	if (argc > 0 && lease_is_hook(argv[0]))
-		return lease_main(argc, argv); /* udhcpc runs /bin/mpsocks-dhcp -> /init */
+	if (argc > 0 && dhcphook_is_hook(argv[0]))
+		return dhcphook_main(argc, argv); /* udhcpc runs /bin/mpsocks-dhcp -> /init */
 	if (getpid() != 1) {
 		fprintf(stderr, "mpsocks init: not PID 1; refusing to touch this system\n");
 		return 1;
@@ -462,7 +465,7 @@ int main(int argc, char **argv)
 	if (a.nics.nl.fd >= 0)
 		loop_add_fd(&a.loop, &a.link_watch);
 	endpoints_setup(&a.up);
-	dhcp_setup(&a.dhcp, &a.cfg, &a.up, &a.nics, &a.loop, &a.child_mask);
+	dhcp_setup(&a.dhcp, &a.cfg, &a.up, &a.nics, &a.loop, &a.child_mask, uplinks_changed, &a);
 	a.sockd = (struct child){ .name = "sockd", .path = SOCKD_PATH, .argv = sockd_argv };
 	if (stage_files(&a))
 		start_sockd(&a);
