@@ -272,7 +272,8 @@ static const char *apply_nic(struct config *cfg, const char *value, int lan, cha
 	return NULL;
 }
 
-static const char *apply_user(struct config *cfg, const char *value)
+/* NAME:PASS into name and pass (mpsocks.user, mpsocks.exit_user). */
+static const char *parse_login(const char *value, char *user, char *pass)
 {
 	const char *colon = strchr(value, ':');
 	size_t nlen, plen, i;
@@ -296,10 +297,56 @@ static const char *apply_user(struct config *cfg, const char *value)
 	for (i = 0; i < plen; i++)
 		if ((unsigned char)colon[1 + i] < 0x20 || colon[1 + i] == 0x7f)
 			return "password holds a control character";
-	memcpy(cfg->user, value, nlen);
-	cfg->user[nlen] = '\0';
-	memcpy(cfg->pass, colon + 1, plen + 1);
-	cfg->has_user = 1;
+	memcpy(user, value, nlen);
+	user[nlen] = '\0';
+	memcpy(pass, colon + 1, plen + 1);
+	return NULL;
+}
+
+static const char *apply_user(struct config *cfg, const char *value)
+{
+	const char *err = parse_login(value, cfg->user, cfg->pass);
+
+	if (!err)
+		cfg->has_user = 1;
+	return err;
+}
+
+static const char *apply_exit_user(struct config *cfg, const char *value)
+{
+	const char *err = parse_login(value, cfg->exit_user, cfg->exit_pass);
+
+	if (!err)
+		cfg->has_exit_user = 1;
+	return err;
+}
+
+/* ADDR:PORT, ADDR an IPv4 address (no name: the guest may have no DNS; the launcher resolves). */
+static const char *apply_exit(struct config *cfg, const char *value)
+{
+	char ip[INET_ADDRSTRLEN];
+	const char *colon = strrchr(value, ':');
+	struct in_addr a;
+	unsigned port;
+	size_t len;
+
+	if (!colon)
+		return "expected ADDR:PORT";
+	len = (size_t)(colon - value);
+	if (len == 0 || len >= sizeof(ip))
+		return "expected an IPv4 address before ':PORT'";
+	memcpy(ip, value, len);
+	ip[len] = '\0';
+	if (parse_ip(ip, &a) != 0)
+		return "expected an IPv4 address before ':PORT'";
+	if (a.s_addr == htonl(INADDR_ANY) || a.s_addr == htonl(INADDR_BROADCAST) ||
+	    (ntohl(a.s_addr) >> 24) == 127 || (ntohl(a.s_addr) >> 28) == 14)
+		return "not an address an exit can have (0, 127/8, multicast, broadcast)";
+	if (parse_uint(colon + 1, 1, 65535, &port) != 0)
+		return "expected a port number 1-65535";
+	cfg->exit_addr = a;
+	cfg->exit_port = port;
+	cfg->has_exit = 1;
 	return NULL;
 }
 
@@ -372,6 +419,10 @@ static const char *apply(struct config *cfg, const char *name, const char *value
 	}
 	if (strcmp(name, "user") == 0)
 		return apply_user(cfg, value);
+	if (strcmp(name, "exit") == 0)
+		return apply_exit(cfg, value);
+	if (strcmp(name, "exit_user") == 0)
+		return apply_exit_user(cfg, value);
 	if (strcmp(name, "allow") == 0)
 		return apply_allow(cfg, value, why, wsize);
 	if (strcmp(name, "dns") == 0)
@@ -379,11 +430,26 @@ static const char *apply(struct config *cfg, const char *name, const char *value
 	return "unknown parameter";
 }
 
+/* Length of the "mpsocks.NAME=" prefix of a word whose value is NAME:PASS, else 0. */
+static size_t login_param(const char *word)
+{
+	static const char *const params[] = { "mpsocks.user=", "mpsocks.exit_user=" };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		n = strlen(params[i]);
+		if (strncmp(word, params[i], n) == 0)
+			return n;
+	}
+	return 0;
+}
+
 void cmdline_parse(const char *cmdline, struct config *cfg, struct cmdline_errors *errs)
 {
 	static const char prefix[] = "mpsocks.";
 	char word[WORD_MAX], why[CFG_ERROR_LEN], shown_word[80];
 	const char *p = cmdline;
+	size_t plen;
 	int len;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -397,17 +463,17 @@ void cmdline_parse(const char *cmdline, struct config *cfg, struct cmdline_error
 			break; /* the rest is init's argv, not parameters */
 		if (strncmp(word, prefix, sizeof(prefix) - 1) != 0)
 			continue; /* the kernel's or another program's */
-		/* The password is the one value that must not reach the console. */
-		if (strncmp(word, "mpsocks.user=", 13) == 0) {
+		/* Passwords are the values that must not reach the console. */
+		if ((plen = login_param(word)) > 0) {
 			char name[CFG_USER_MAX + 1];
-			const char *colon = strchr(word + 13, ':');
-			size_t nlen = colon ? (size_t)(colon - word - 13) : 0;
+			const char *colon = strchr(word + plen, ':');
+			size_t nlen = colon ? (size_t)(colon - word - plen) : 0;
 
 			if (nlen > CFG_USER_MAX)
 				nlen = CFG_USER_MAX;
-			memcpy(name, word + 13, nlen);
+			memcpy(name, word + plen, nlen);
 			name[nlen] = '\0';
-			snprintf(shown_word, sizeof(shown_word), "mpsocks.user=%.40s%s",
+			snprintf(shown_word, sizeof(shown_word), "%.*s%.40s%s", (int)plen, word,
 				 shown(name, why, sizeof(name) + 4), colon ? ":***" : "***");
 		} else {
 			shown(word, shown_word, sizeof(shown_word));
@@ -424,5 +490,13 @@ void cmdline_parse(const char *cmdline, struct config *cfg, struct cmdline_error
 		err = apply(cfg, name, eq ? eq + 1 : NULL, why, sizeof(why));
 		if (err)
 			add_error(errs, "%s: %s, ignored", shown_word, err);
+	}
+	/* The exit is never an open proxy, so the appliance always needs its login. */
+	if (cfg->has_exit && !cfg->has_exit_user) {
+		add_error(errs, "mpsocks.exit: needs mpsocks.exit_user=NAME:PASS (an exit always wants a login), ignored");
+		cfg->has_exit = 0;
+	} else if (!cfg->has_exit && cfg->has_exit_user) {
+		add_error(errs, "mpsocks.exit_user: given without mpsocks.exit=ADDR:PORT, ignored");
+		cfg->has_exit_user = 0;
 	}
 }

@@ -5,6 +5,7 @@
  *   mpsocks.nic=IF,ADDR/PREFIX[,gw=GW][,backup]   mpsocks.nic=IF,dhcp[,backup]
  *   mpsocks.lan=IF,ADDR/PREFIX   mpsocks.port=N   mpsocks.user=NAME:PASS
  *   mpsocks.allow=CIDR[,CIDR...]  mpsocks.dns=IP[,IP...]  mpsocks.debug=0|1
+ *   mpsocks.exit=ADDR:PORT  mpsocks.exit_user=NAME:PASS   (both or neither)
  * A bad parameter is dropped as a whole (never half-applied); everything else still applies. */
 #ifndef MPSOCKS_CMDLINE_H
 #define MPSOCKS_CMDLINE_H
@@ -49,6 +50,15 @@ struct config {
 	struct in_addr dns[CFG_MAX_DNS];
 	int n_dns;
 	int debug;
+	/* The exit (a sockd on the user's VPS) every CONNECT is chained through, and the login
+	 * the appliance gives it; the exit never runs without one, so has_exit implies
+	 * has_exit_user. ADDR is an IPv4 address: the launcher resolves names. */
+	int has_exit;
+	struct in_addr exit_addr;
+	unsigned exit_port;
+	int has_exit_user;
+	char exit_user[CFG_USER_MAX + 1];
+	char exit_pass[CFG_PASS_MAX + 1];
 };
 
 struct cmdline_errors {

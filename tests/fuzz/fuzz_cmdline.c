@@ -1,6 +1,7 @@
 /* libFuzzer harness for init/cmdline.c: any bytes as a kernel command line. Checks, beyond
  * ASan/UBSan's memory and UB checks, the parser's promises: every string it returns is
  * terminated and bounded, console-safe (printable ASCII), counts stay within their arrays. */
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ static const char *const prefixes[] = {
 	"", "mpsocks.nic=", "mpsocks.nic=eth0,10.0.0.2/24,", "mpsocks.lan=", "mpsocks.port=",
 	"mpsocks.user=", "mpsocks.allow=", "mpsocks.dns=", "mpsocks.debug=",
 	"mpsocks.nic=eth0,10.66.6.2/24,gw=10.66.6.1 mpsocks.nic=",
+	"mpsocks.exit_user=mp:pw mpsocks.exit=", "mpsocks.exit=192.0.2.1:1080 mpsocks.exit_user=",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -68,6 +70,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_str(cfg.user, sizeof(cfg.user), 1);
 		check_str(cfg.pass, sizeof(cfg.pass), 0);
 		if (!cfg.user[0] || !cfg.pass[0] || strchr(cfg.user, ':'))
+			abort();
+	}
+	/* The exit never runs without its login; both are whole or absent. */
+	if (cfg.has_exit != cfg.has_exit_user)
+		abort();
+	if (cfg.has_exit) {
+		check_str(cfg.exit_user, sizeof(cfg.exit_user), 1);
+		check_str(cfg.exit_pass, sizeof(cfg.exit_pass), 0);
+		if (!cfg.exit_user[0] || !cfg.exit_pass[0] || strchr(cfg.exit_user, ':') ||
+		    cfg.exit_port < 1 || cfg.exit_port > 65535 || (ntohl(cfg.exit_addr.s_addr) >> 24) == 127)
 			abort();
 	}
 	return 0;

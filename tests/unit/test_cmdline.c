@@ -181,6 +181,68 @@ static void test_hostile(struct check *c)
 		      cfg.n_dns == 1);
 }
 
+static void test_exit(struct check *c)
+{
+	CHECK(c, "exit: address, port and login",
+	      parse("mpsocks.exit=203.0.113.7:1081 \"mpsocks.exit_user=mp:s3:cr et\"") == 0 && cfg.has_exit &&
+		      ip_is(cfg.exit_addr, "203.0.113.7") && cfg.exit_port == 1081 && cfg.has_exit_user &&
+		      strcmp(cfg.exit_user, "mp") == 0 && strcmp(cfg.exit_pass, "s3:cr et") == 0);
+	CHECK(c, "exit: no SOCKS login of the appliance's own implied", !cfg.has_user);
+	CHECK(c, "exit: the two logins kept apart",
+	      parse("mpsocks.user=alice:a mpsocks.exit_user=mp:b mpsocks.exit=198.51.100.1:443") == 0 &&
+		      strcmp(cfg.user, "alice") == 0 && strcmp(cfg.pass, "a") == 0 &&
+		      strcmp(cfg.exit_user, "mp") == 0 && strcmp(cfg.exit_pass, "b") == 0);
+	CHECK(c, "no exit by default", parse("mpsocks.port=1") == 0 && !cfg.has_exit && !cfg.has_exit_user);
+
+	parse("mpsocks.exit=203.0.113.7:1081");
+	CHECK(c, "exit without exit_user: refused, one error", errs.n == 1 && !cfg.has_exit &&
+	      strstr(errs.msg[0], "needs mpsocks.exit_user"));
+	parse("mpsocks.exit_user=mp:topsecret");
+	CHECK(c, "exit_user without exit: refused, password never shown", errs.n == 1 && !cfg.has_exit_user &&
+	      strstr(errs.msg[0], "without mpsocks.exit") && !strstr(errs.msg[0], "topsecret"));
+	parse("mpsocks.exit=203.0.113.7:1081 mpsocks.exit_user=b@d:topsecret");
+	CHECK(c, "bad exit_user: name shown, password never, exit dropped too",
+	      errs.n == 2 && strstr(errs.msg[0], "mpsocks.exit_user=b@d:***") &&
+		      !strstr(errs.msg[0], "topsecret") && !strstr(errs.msg[1], "topsecret") && !cfg.has_exit);
+	parse("mpsocks.exit_user=nocolonsecret mpsocks.exit=203.0.113.7:1081");
+	CHECK(c, "exit_user without colon: value not shown",
+	      errs.n == 2 && strstr(errs.msg[0], "mpsocks.exit_user=***: expected NAME:PASS") &&
+		      !strstr(errs.msg[0], "nocolonsecret"));
+	parse("mpsocks.exit_user=mp:ctl\x01secret mpsocks.exit=203.0.113.7:1081");
+	CHECK(c, "exit_user with a control character: refused, password not shown",
+	      errs.n == 2 && strstr(errs.msg[0], "control character") && !strstr(errs.msg[0], "secret"));
+}
+
+static void test_exit_malformed(struct check *c)
+{
+	/* Each with a good exit_user, so the only error is the exit's own. */
+	static const char *const cases[][2] = {
+		{ "mpsocks.exit=203.0.113.7", "ADDR:PORT" },
+		{ "mpsocks.exit=203.0.113.7:", "port number" },
+		{ "mpsocks.exit=203.0.113.7:0", "port number" },
+		{ "mpsocks.exit=203.0.113.7:65536", "port number" },
+		{ "mpsocks.exit=203.0.113.7:1x", "port number" },
+		{ "mpsocks.exit=exit.example.com:1080", "IPv4 address" },
+		{ "mpsocks.exit=:1080", "IPv4 address" },
+		{ "mpsocks.exit=[2001:db8::1]:1080", "IPv4 address" },
+		{ "mpsocks.exit=127.0.0.1:1080", "127/8" },
+		{ "mpsocks.exit=0.0.0.0:1080", "127/8" },
+		{ "mpsocks.exit=224.0.0.1:1080", "multicast" },
+		{ "mpsocks.exit", "missing" },
+	};
+	char line[256], name[160];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(line, sizeof(line), "mpsocks.exit_user=mp:pw %s mpsocks.port=1090", cases[i][0]);
+		parse(line);
+		snprintf(name, sizeof(name), "refused: %s", cases[i][0]);
+		/* The exit's own error, then the login left without an exit. */
+		CHECK(c, name, errs.n == 2 && strstr(errs.msg[0], cases[i][0]) &&
+				       strstr(errs.msg[0], cases[i][1]) && !cfg.has_exit && cfg.port == 1090);
+	}
+}
+
 int main(void)
 {
 	struct check c = { "cmdline", 0 };
@@ -191,5 +253,7 @@ int main(void)
 	test_scalars(&c);
 	test_malformed(&c);
 	test_hostile(&c);
+	test_exit(&c);
+	test_exit_malformed(&c);
 	return CHECK_DONE(&c);
 }
