@@ -35,6 +35,7 @@
 
 #define SOCKD_PATH "/bin/sockd"
 #define SOCKD_CONF "/etc/sockd.conf"
+#define SOCKD_ROUTE SOCKD_CONF ".route" /* the exit login; sockd/route_credentials.h */
 #define SOCKD_USER "sockd"
 #define SOCKS_USER_ID 1000
 #define READY_FIRST_MS 1u   /* readiness poll: fast at first ... */
@@ -315,6 +316,9 @@ static int write_sockd_conf(struct app *a)
 	}
 	p.auth = cfg->has_user;
 	p.unprivileged = SOCKD_USER;
+	p.has_exit = cfg->has_exit;
+	p.exit_addr = cfg->exit_addr;
+	p.exit_port = cfg->exit_port;
 	n = sockdconf_render(&p, text, sizeof(text));
 	if (n < 0) {
 		log_line("sockd: configuration too long for %s", SOCKD_CONF);
@@ -331,6 +335,9 @@ static int write_sockd_conf(struct app *a)
 	log_line("sockd: %s written (listen %s:%u, %d external%s, clients from %s/%d%s)", SOCKD_CONF,
 		 inet_ntop(AF_INET, &a->listen, at, sizeof(at)), cfg->port, p.n_externals,
 		 p.n_externals == 1 ? "" : "s", ip, p.allow[0].prefix, p.n_allow > 1 ? " and more" : "");
+	if (p.has_exit)
+		log_line("sockd: every CONNECT through the exit %s:%u",
+			 inet_ntop(AF_INET, &p.exit_addr, ip, sizeof(ip)), p.exit_port);
 	return 1;
 }
 
@@ -350,8 +357,21 @@ static int stage_files(struct app *a)
 		else
 			log_line("dns: /etc/resolv.conf with %d nameserver%s", cfg->n_dns,
 				 cfg->n_dns == 1 ? "" : "s");
+	} else if (cfg->has_exit) {
+		log_line("dns: no mpsocks.dns given; the exit resolves names");
 	} else {
 		log_line("dns: no mpsocks.dns given; clients must send addresses, not names");
+	}
+	if (cfg->has_exit) {
+		/* The exit's login for sockd's route, mode 0600: never on the console, never a
+		 * client's to see. */
+		n = sockdroute_render(cfg->exit_user, cfg->exit_pass, text, sizeof(text));
+		if (n < 0 || write_file(SOCKD_ROUTE, text, (size_t)n, 0600) != 0)
+			log_line("exit: writing %s failed: %s; logins at the exit will fail", SOCKD_ROUTE,
+				 strerror(errno));
+		else
+			log_line("exit: login %s in %s", cfg->exit_user, SOCKD_ROUTE);
+		memset(text, 0, sizeof(text));
 	}
 	if (cfg->has_user) {
 		if (users_add("/etc", cfg->user, cfg->pass, SOCKS_USER_ID, err, sizeof(err)) != 0)

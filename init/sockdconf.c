@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 struct out {
 	char *buf;
@@ -52,6 +53,11 @@ int sockdconf_render(const struct sockd_params *p, char *buf, size_t size)
 	/* root only to bind and read /etc/shadow; everything else runs as this user. */
 	put(&o, "user.privileged: root\n");
 	put(&o, "user.unprivileged: %s\n", p->unprivileged);
+	/* dante takes a route out of use for 300 s after one failed connect (measured: requests
+	 * kept failing with the exit back up); maxfail 0 never does, so the appliance works
+	 * again as soon as the exit does (badexpire 0: else a warning that it means nothing). */
+	if (p->has_exit)
+		put(&o, "route.maxfail: 0\nroute.badexpire: 0\n");
 	/* Rules as in sockd/sockd.conf.example: clients from the allowed subnets only; CONNECT
 	 * only, never into the appliance's loopback; refusals logged, passes only on error (a
 	 * serial console is slow). */
@@ -60,13 +66,35 @@ int sockdconf_render(const struct sockd_params *p, char *buf, size_t size)
 		put(&o, "client pass {\n\tfrom: %s/%d to: 0/0\n\tlog: error\n}\n", ip, p->allow[i].prefix);
 	}
 	put(&o, "client block {\n\tfrom: 0/0 to: 0/0\n\tlog: connect error\n}\n");
-	put(&o, "socks block {\n\tfrom: 0/0 to: 127.0.0.0/8\n\tlog: connect error\n}\n");
+	/* Through an exit, 127/8 is the exit's, which refuses it; and this rule would look up
+	 * every name a client sends here, where the exit is to resolve it. */
+	if (!p->has_exit)
+		put(&o, "socks block {\n\tfrom: 0/0 to: 127.0.0.0/8\n\tlog: connect error\n}\n");
 	for (i = 0; i < p->n_allow; i++) {
 		inet_ntop(AF_INET, &p->allow[i].addr, ip, sizeof(ip));
 		put(&o, "socks pass {\n\tfrom: %s/%d to: 0/0\n\tcommand: connect\n\tlog: error\n}\n", ip,
 		    p->allow[i].prefix);
 	}
 	put(&o, "socks block {\n\tfrom: 0/0 to: 0/0\n\tlog: connect error\n}\n");
+	if (p->has_exit) {
+		/* Every CONNECT through the exit (sockd/patches/route-own-credentials.patch: with
+		 * the login of /etc/sockd.conf.route, whatever method the client used; names left
+		 * for the exit to resolve). "0/0" matches names without resolving them. */
+		inet_ntop(AF_INET, &p->exit_addr, ip, sizeof(ip));
+		put(&o, "route {\n\tfrom: 0/0 to: 0/0 via: %s port = %u\n\tproxyprotocol: socks_v5\n"
+			"\tcommand: connect\n\tmethod: username\n}\n", ip, p->exit_port);
+	}
+	return o.full ? -1 : (int)o.len;
+}
+
+int sockdroute_render(const char *user, const char *pass, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0, 0 };
+
+	if (size == 0 || !*user || !*pass || strchr(user, ':') || strpbrk(pass, "\r\n"))
+		return -1;
+	buf[0] = '\0';
+	put(&o, "%s:%s\n", user, pass);
 	return o.full ? -1 : (int)o.len;
 }
 

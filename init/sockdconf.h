@@ -1,4 +1,5 @@
-/* sockdconf: the text of /etc/sockd.conf (dante 1.4.2) and /etc/resolv.conf from the
+/* sockdconf: the text of /etc/sockd.conf (dante 1.4.2), of its route credentials file
+ * (/etc/sockd.conf.route, see sockd/route_credentials.h) and of /etc/resolv.conf from the
  * configuration. Pure functions: unit-tested in tests/unit/test_sockdconf.c. */
 #ifndef MPSOCKS_SOCKDCONF_H
 #define MPSOCKS_SOCKDCONF_H
@@ -14,11 +15,18 @@ struct sockd_params {
 	int n_allow;
 	int auth; /* username/password (RFC 1929) instead of no authentication */
 	const char *unprivileged; /* the user sockd runs as */
+	/* Chain every CONNECT through the exit at exit_addr:exit_port, logging in there with the
+	 * credentials of sockdroute_render's file (never a client's). */
+	int has_exit;
+	struct in_addr exit_addr;
+	unsigned exit_port;
 };
 
 /* Returns the length written, or -1 when size is too small or a parameter is unusable
  * (no external interface, no allowed client). */
 int sockdconf_render(const struct sockd_params *p, char *buf, size_t size);
+/* The route credentials file: "NAME:PASS\n"; returns the length or -1. */
+int sockdroute_render(const char *user, const char *pass, char *buf, size_t size);
 /* "nameserver A.B.C.D" lines; returns the length or -1. */
 int resolvconf_render(const struct in_addr *dns, int n, char *buf, size_t size);
 

@@ -71,6 +71,34 @@ int main(void)
 	p.n_allow = 0;
 	CHECK(&c, "no allowed client: -1", sockdconf_render(&p, out, sizeof(out)) == -1);
 
+	p = base();
+	p.has_exit = 1;
+	inet_pton(AF_INET, "203.0.113.7", &p.exit_addr);
+	p.exit_port = 1081;
+	n = sockdconf_render(&p, out, sizeof(out));
+	CHECK(&c, "exit: renders", n > 0 && (size_t)n == strlen(out));
+	CHECK(&c, "exit: one route for every CONNECT, names unresolved (0/0), username login",
+	      strstr(out, "\nroute {\n\tfrom: 0/0 to: 0/0 via: 203.0.113.7 port = 1081\n"
+			  "\tproxyprotocol: socks_v5\n\tcommand: connect\n\tmethod: username\n}\n") != NULL);
+	CHECK(&c, "exit: the route never taken out of use after a failure",
+	      strstr(out, "\nroute.maxfail: 0\nroute.badexpire: 0\n") != NULL &&
+		      strstr(out, "route.maxfail") < strstr(out, "client pass"));
+	CHECK(&c, "exit: no loopback rule (it would resolve names here)", !strstr(out, "127.0.0.0/8"));
+	CHECK(&c, "exit: the clients' own method unchanged", strstr(out, "\nsocksmethod: none\n") != NULL);
+	CHECK(&c, "exit: no credentials in sockd.conf", !strstr(out, "pass:") && !strstr(out, "SOCKS_"));
+	p.has_exit = 0;
+	n = sockdconf_render(&p, out, sizeof(out));
+	CHECK(&c, "no exit: no route", n > 0 && !strstr(out, "route {") && !strstr(out, "route."));
+
+	n = sockdroute_render("mp", "s3:cr et", out, sizeof(out));
+	CHECK(&c, "route credentials: NAME:PASS line", n > 0 && strcmp(out, "mp:s3:cr et\n") == 0);
+	CHECK(&c, "route credentials: empty or bad refused",
+	      sockdroute_render("", "x", out, sizeof(out)) == -1 &&
+		      sockdroute_render("m", "", out, sizeof(out)) == -1 &&
+		      sockdroute_render("a:b", "x", out, sizeof(out)) == -1 &&
+		      sockdroute_render("m", "x\ny", out, sizeof(out)) == -1);
+	CHECK(&c, "route credentials: too small a buffer", sockdroute_render("mp", "pw", out, 4) == -1);
+
 	inet_pton(AF_INET, "9.9.9.9", &dns[0]);
 	inet_pton(AF_INET, "1.1.1.1", &dns[1]);
 	n = resolvconf_render(dns, 2, out, sizeof(out));
