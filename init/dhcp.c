@@ -233,6 +233,9 @@ void dhcp_stop(struct dhcp *d)
 
 	d->stopped = 1;
 	d->timer.when = 0;
-	for (i = 0; i < NICS_MAX; i++)
+	for (i = 0; i < NICS_MAX; i++) {
 		d->c[i].stopped = 1;
+		if (d->c[i].pid)
+			kill(d->c[i].pid, SIGTERM);
+	}
 }

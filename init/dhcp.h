@@ -44,7 +44,7 @@ void dhcp_reports(struct dhcp *d);
 void dhcp_links(struct dhcp *d);
 /* Called with every reaped pid; 1 when it was one of ours (restart scheduled). */
 int dhcp_reaped(struct dhcp *d, pid_t pid, int status, uint64_t now);
-/* Shutting down: no more restarts (udhcpc -R releases its lease on the SIGTERM to come). */
+/* Shutting down: no more restarts, SIGTERM to each udhcpc (-R: it releases its lease). */
 void dhcp_stop(struct dhcp *d);
 
 #endif

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/reboot.h>
@@ -116,7 +117,7 @@ static void on_ready_timer(void *arg)
 	a->ready_timer.when = now + a->ready_interval;
 }
 
-static void poweroff_now(struct app *a, int stragglers)
+static void poweroff_now(struct app *a, bool stragglers)
 {
 	shutdown_finish(&a->down, stragglers);
 	for (;;)
@@ -141,7 +142,7 @@ static void reap(struct app *a)
 		}
 	}
 	if (a->down.active && pid < 0 && errno == ECHILD)
-		poweroff_now(a, 0);
+		poweroff_now(a, false);
 }
 
 static void begin_shutdown(struct app *a, const char *why)
@@ -149,13 +150,19 @@ static void begin_shutdown(struct app *a, const char *why)
 	if (a->down.active)
 		return;
 	a->sockd.stopped = a->shell.stopped = 1;
-	dhcp_stop(&a->dhcp);
 	a->sockd_timer.when = a->shell_timer.when = a->ready_timer.when = 0;
+	shutdown_begin(&a->down, why, now_ms());
+	/* sockd: its main process only. It tells its helpers to exit and waits for them; a TERM
+	 * to each of them would have it log every one's death as unexpected. */
+	if (a->sockd.pid) {
+		kill(a->sockd.pid, SIGTERM);
+		kill(a->sockd.pid, SIGCONT);
+	}
+	dhcp_stop(&a->dhcp); /* TERM: udhcpc -R releases its lease */
 	/* An interactive shell ignores SIGTERM; a hangup ends it and its jobs. */
 	if (a->shell.pid)
 		kill(-a->shell.pid, SIGHUP);
-	shutdown_begin(&a->down, why, now_ms());
-	a->kill_timer.when = a->down.kill_at;
+	a->kill_timer.when = a->down.rest_at;
 	reap(a); /* nothing running: power off right away */
 }
 
@@ -168,9 +175,17 @@ static void on_reap_timer(void *arg)
 	a->reap_timer.when = now_ms() + 500;
 }
 
+/* First the TERM to everyone left, then the KILL deadline. */
 static void on_kill_timer(void *arg)
 {
-	poweroff_now(arg, 1);
+	struct app *a = arg;
+
+	if (a->down.rest_termed) {
+		poweroff_now(a, true);
+		return;
+	}
+	shutdown_rest(&a->down);
+	a->kill_timer.when = a->down.kill_at;
 }
 
 static void on_signal(void *arg)

@@ -10,14 +10,21 @@
 
 void shutdown_begin(struct shutdown *s, const char *why, uint64_t now)
 {
-	s->active = 1;
+	s->active = true;
+	s->rest_termed = false;
+	s->rest_at = now + SHUTDOWN_REST_MS;
 	s->kill_at = now + SHUTDOWN_GRACE_MS;
 	log_line("shutdown (%s): stopping processes", why);
+}
+
+void shutdown_rest(struct shutdown *s)
+{
+	s->rest_termed = true;
 	kill(-1, SIGTERM); /* every process except PID 1 itself */
 	kill(-1, SIGCONT); /* stopped ones must run to handle it */
 }
 
-void shutdown_finish(struct shutdown *s, int stragglers)
+void shutdown_finish(struct shutdown *s, bool stragglers)
 {
 	(void)s;
 	if (stragglers) {

@@ -426,6 +426,11 @@ static void scenario_full(struct check *c)
 	CHECK(c, "full: sockd back after the crash", wait_for(&r, "sockd listening on 10.66.6.2:1080", 3, 10000));
 	CHECK(c, "full: SIGTERM: children stopped, power off", powers_off(&r, SIGTERM) &&
 	      strstr(r.log, "shutdown (SIGTERM): stopping processes") && strstr(r.log, "power off"));
+	/* TERM to sockd's main process alone: it ends its helpers; a TERM to each had it log
+	 * their deaths as unexpected (~40 lines). */
+	CHECK(c, "full: sockd stopped by its main process: no helper deaths logged, nothing KILLed",
+	      !strstr(r.log, "exited unexpectedly") && !strstr(r.log, "child deaths") &&
+		      !strstr(r.log, "processes left after"));
 	if (c->failed)
 		printf("# console of the full scenario:\n%s", r.log);
 	sh("rm -rf '%s'", r.root);
