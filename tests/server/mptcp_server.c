@@ -4,7 +4,9 @@
  *   conn tag=T peer=IP:PORT req=download|upload|bad in=N out=N sha256_in=H sha256_out=H
  *        secs=S complete=0|1 mptcp=0|1 subflows=N sf=LOCAL>REMOTE,tx=N,rx=N ...
  * in/out count body bytes only; the subflow list is every subflow seen during the transfer.
- * Usage: mptcp_server ADDR PORT     (stdout should be a file opened for appending)
+ * Usage: mptcp_server [--tcp] ADDR PORT   (stdout should be a file opened for appending;
+ *                                       --tcp: a plain IPPROTO_TCP listener, which no client
+ *                                       can make MPTCP: the exit's far server, mptcp=0)
  *        mptcp_server --pattern TAG N  (writes what GET /bytes/N?tag=TAG sends: tests compute
  *                                       the expected sha256 without asking the server) */
 #include "pattern.h"
@@ -228,7 +230,7 @@ static void serve(int fd, const struct sockaddr_in *peer)
 		_exit(1);
 }
 
-static int listen_on(const char *addr, int port)
+static int listen_on(const char *addr, int port, int proto)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	int one = 1, fd;
@@ -237,9 +239,10 @@ static int listen_on(const char *addr, int port)
 		fprintf(stderr, "mptcp_server: bad address %s\n", addr);
 		return -1;
 	}
-	fd = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+	fd = socket(AF_INET, SOCK_STREAM, proto);
 	if (fd < 0) {
-		perror("mptcp_server: socket(IPPROTO_MPTCP)");
+		perror(proto == IPPROTO_TCP ? "mptcp_server: socket(IPPROTO_TCP)"
+					    : "mptcp_server: socket(IPPROTO_MPTCP)");
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -270,19 +273,22 @@ static int print_pattern(const char *tag, const char *count)
 
 int main(int argc, char **argv)
 {
-	int lfd, port;
+	int lfd, port, proto = IPPROTO_MPTCP;
 
 	if (argc == 4 && !strcmp(argv[1], "--pattern"))
 		return print_pattern(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "--tcp"))
+		proto = IPPROTO_TCP, argv++, argc--;
 	if (argc != 3 || (port = atoi(argv[2])) <= 0 || port > 65535) {
-		fprintf(stderr, "usage: mptcp_server ADDR PORT | mptcp_server --pattern TAG N\n");
+		fprintf(stderr, "usage: mptcp_server [--tcp] ADDR PORT | mptcp_server --pattern TAG N\n");
 		return 2;
 	}
-	lfd = listen_on(argv[1], port);
+	lfd = listen_on(argv[1], port, proto);
 	if (lfd < 0)
 		return 1;
 	signal(SIGCHLD, SIG_IGN); /* children are reaped by the kernel */
-	fprintf(stderr, "mptcp_server: listening on %s:%d\n", argv[1], port);
+	fprintf(stderr, "mptcp_server: listening on %s:%d (%s)\n", argv[1], port,
+		proto == IPPROTO_TCP ? "plain TCP" : "MPTCP");
 	for (;;) {
 		struct sockaddr_in peer;
 		socklen_t len = sizeof(peer);
