@@ -1,8 +1,10 @@
 /* mptcp_get: downloads GET PATH from the test server and measures it, directly over MPTCP
  * (the host-side baseline of the benchmarks) or through a SOCKS5 proxy (the appliance).
- * Prints one line: bytes=N sha256=H secs=S mbit=G max_gap_ms=M
+ * Prints one line: bytes=N sha256=H secs=S mbit=G max_gap_ms=M first_ms=F
  * secs runs from the request to the last byte; max_gap_ms is the longest time without any
- * received byte once the body started (the failover stall).
+ * received byte once the body started (the failover stall); first_ms runs from the connect
+ * (to the proxy, with --socks: it includes the SOCKS handshake and CONNECT) to the first
+ * byte of the response (the setup time of one connection).
  *   mptcp_get [--socks ADDR:PORT] [--user NAME:PASS] [--tcp] [--mark BYTES FILE] [--for SECS]
  *             HOST PORT PATH
  * --mark creates FILE once BYTES of body arrived (lets a test cut a link mid-transfer);
@@ -140,12 +142,13 @@ int main(int argc, char **argv)
 	struct sha256 h;
 	size_t have = 0;
 	unsigned long long body = 0, length = 0;
-	double t0, last = 0, gap = 0, t;
+	double t0, t_open, first = 0, last = 0, gap = 0, t;
 	int fd, marked = 0;
 	char *end = NULL;
 
 	if (parse_args(argc, argv, &o) < 0)
 		return usage();
+	t_open = now();
 	fd = open_stream(&o);
 	if (fd < 0)
 		return 1;
@@ -163,6 +166,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "mptcp_get: no response head\n");
 			return 1;
 		}
+		if (!have)
+			first = now();
 		have += (size_t)r;
 		buf[have] = 0;
 		end = strstr(buf, "\r\n\r\n");
@@ -198,8 +203,8 @@ int main(int argc, char **argv)
 			break;
 	}
 	sha256_hex(&h, hex);
-	printf("bytes=%llu sha256=%s secs=%.3f mbit=%.2f max_gap_ms=%.0f\n", body, hex, last - t0,
-	       (double)body * 8 / 1e6 / (last - t0), gap * 1000);
+	printf("bytes=%llu sha256=%s secs=%.3f mbit=%.2f max_gap_ms=%.0f first_ms=%.2f\n", body, hex,
+	       last - t0, (double)body * 8 / 1e6 / (last - t0), gap * 1000, (first - t_open) * 1000);
 	if (body != length && !(o.seconds > 0 && last - t0 >= o.seconds)) {
 		fprintf(stderr, "mptcp_get: got %llu of %llu bytes\n", body, length);
 		return 1;
