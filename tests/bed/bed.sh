@@ -4,27 +4,43 @@
 #   namespace BED_HOST (mps-h-PID)            namespace BED_INET (mps-i-PID)
 #     upI 198.18.I.2/24  <---- veth ---->  dnI 198.18.I.1/24      (I = 0 .. BED_UPLINKS-1)
 #                                          lo 198.51.100.1: mptcp_server :80,
-#                                                                   dnsmasq server.test
-# tools/mpsocks runs inside BED_HOST with --uplink upI@198.18.I.1. Everything a bed creates is
-# named after the creating shell's PID and listed under BED_DIR, so bed_destroy (also called
-# from a trap) removes exactly it, and bed_sweep removes beds whose creator died by SIGKILL.
+#                                                           dnsmasq server.test, plain.test
+#                                          lo 198.51.100.2: where a test runs the exit (:1080)
+#                                          far 203.0.113.1/24 <---- veth ---->  inet 203.0.113.2/24
+#                                                               namespace BED_FAR (mps-f-PID):
+#                                                               mptcp_server --tcp :80, no MPTCP
+# tools/mpsocks runs inside BED_HOST with --uplink upI@198.18.I.1. BED_HOST has no route to
+# 203.0.113.0/24 and BED_INET does not forward (ip_forward 0), and BED_FAR has no route beyond
+# its link: only a program in BED_INET itself (the exit) reaches the plain-TCP server. Programs
+# run in BED_INET resolve names through dnsmasq (/etc/netns/BED_INET/resolv.conf).
+# Everything a bed creates is named after the creating shell's PID and listed under BED_DIR, so
+# bed_destroy (also called from a trap) removes exactly it, and bed_sweep removes beds whose
+# creator died by SIGKILL.
 
 BED_SERVER_ADDR=198.51.100.1
 BED_SERVER_NAME=server.test
 BED_SERVER_PORT=80
+# The plain-TCP server behind the internet side, and where tests run the exit.
+BED_FAR_ADDR=203.0.113.2
+BED_FAR_GW=203.0.113.1
+BED_FAR_NAME=plain.test
+BED_FAR_PORT=80
+BED_EXIT_ADDR=198.51.100.2
+BED_EXIT_PORT=1080
 
 # bed_log TEXT: progress on stderr, so stdout stays PASS/FAIL lines.
 bed_log() { printf 'bed: %s\n' "$*" >&2; }
 
-# bed_create UPLINKS SERVER_BIN: namespaces, veths, server, dnsmasq. Sets BED_HOST, BED_INET,
-# BED_DIR, BED_UPLINKS, BED_SERVER_LOG.
+# bed_create UPLINKS SERVER_BIN: namespaces, veths, servers, dnsmasq. Sets BED_HOST, BED_INET,
+# BED_FAR, BED_DIR, BED_UPLINKS, BED_SERVER_LOG, BED_FAR_LOG.
 bed_create() {
 	local n=$1 server=$2 i
 	BED_UPLINKS=$n
-	BED_HOST=mps-h-$$ BED_INET=mps-i-$$
+	BED_HOST=mps-h-$$ BED_INET=mps-i-$$ BED_FAR=mps-f-$$
 	BED_DIR=$(mktemp -d "/tmp/mps-bed-$$.XXXX") || return 1
-	BED_SERVER_LOG=$BED_DIR/server.log
-	export BED_UPLINKS BED_HOST BED_INET BED_DIR BED_SERVER_LOG BED_SERVER_ADDR BED_SERVER_NAME BED_SERVER_PORT
+	BED_SERVER_LOG=$BED_DIR/server.log BED_FAR_LOG=$BED_DIR/far.log
+	export BED_UPLINKS BED_HOST BED_INET BED_FAR BED_DIR BED_SERVER_LOG BED_SERVER_ADDR BED_SERVER_NAME \
+		BED_SERVER_PORT BED_FAR_LOG BED_FAR_ADDR BED_FAR_GW BED_FAR_NAME BED_FAR_PORT BED_EXIT_ADDR BED_EXIT_PORT
 	# Every step checks itself: callers run this in an if, where errexit does not apply.
 	ip netns add "$BED_HOST" && ip netns add "$BED_INET" &&
 		ip -n "$BED_HOST" link set lo up && ip -n "$BED_INET" link set lo up || return 1
@@ -38,38 +54,55 @@ bed_create() {
 	# On lo: reachable through every uplink, and no dummy driver is needed. The server
 	# accepts the joins of every uplink; the default limits (2 subflows) would cap it.
 	ip -n "$BED_INET" addr add "$BED_SERVER_ADDR/32" dev lo &&
+		ip -n "$BED_INET" addr add "$BED_EXIT_ADDR/32" dev lo &&
 		ip -n "$BED_INET" mptcp limits set subflows 8 add_addr_accepted 8 || return 1
+	# The far side: a link to BED_INET only, MPTCP off, and BED_INET forwards nothing to it.
+	ip netns add "$BED_FAR" && ip -n "$BED_FAR" link set lo up &&
+		ip -n "$BED_INET" link add name far type veth peer name inet netns "$BED_FAR" &&
+		ip -n "$BED_INET" addr add "$BED_FAR_GW/24" dev far &&
+		ip -n "$BED_FAR" addr add "$BED_FAR_ADDR/24" dev inet &&
+		ip -n "$BED_INET" link set far up && ip -n "$BED_FAR" link set inet up &&
+		ip netns exec "$BED_FAR" sysctl -qw net.mptcp.enabled=0 &&
+		ip netns exec "$BED_INET" sysctl -qw net.ipv4.ip_forward=0 || return 1
 	# ip netns exec bind-mounts this over /etc/resolv.conf: the launcher's default --dns.
 	# dnsmasq owns .test (--local): AAAA gets NODATA, not REFUSED, which musl takes for "try
 	# again". Queries are logged so tests can tell who resolved a name.
 	mkdir -p "/etc/netns/$BED_HOST" &&
-		echo "nameserver $BED_SERVER_ADDR" >"/etc/netns/$BED_HOST/resolv.conf" || return 1
+		echo "nameserver $BED_SERVER_ADDR" >"/etc/netns/$BED_HOST/resolv.conf" &&
+		mkdir -p "/etc/netns/$BED_INET" &&
+		echo "nameserver $BED_SERVER_ADDR" >"/etc/netns/$BED_INET/resolv.conf" || return 1
 	ip netns exec "$BED_INET" "$server" "$BED_SERVER_ADDR" "$BED_SERVER_PORT" \
 		>>"$BED_SERVER_LOG" 2>"$BED_DIR/server.err" &
 	echo $! >"$BED_DIR/server.pid"
+	ip netns exec "$BED_FAR" "$server" --tcp "$BED_FAR_ADDR" "$BED_FAR_PORT" \
+		>>"$BED_FAR_LOG" 2>"$BED_DIR/far.err" &
+	echo $! >"$BED_DIR/far.pid"
 	ip netns exec "$BED_INET" dnsmasq --conf-file=/dev/null --no-resolv --no-hosts \
-		--bind-interfaces --listen-address="$BED_SERVER_ADDR" \
-		--local=/test/ --host-record="$BED_SERVER_NAME,$BED_SERVER_ADDR" \
+		--bind-interfaces --listen-address="$BED_SERVER_ADDR" --local=/test/ \
+		--host-record="$BED_SERVER_NAME,$BED_SERVER_ADDR" --host-record="$BED_FAR_NAME,$BED_FAR_ADDR" \
 		--pid-file="$BED_DIR/dnsmasq.pid" --log-queries --log-facility="$BED_DIR/dnsmasq.log" ||
 		return 1
-	bed_wait_server || return 1
-	bed_log "up: $BED_HOST <-> $BED_INET, $n uplinks, work dir $BED_DIR"
+	bed_wait_server server && bed_wait_server far || return 1
+	bed_log "up: $BED_HOST <-> $BED_INET <-> $BED_FAR, $n uplinks, work dir $BED_DIR"
 }
 
-# bed_wait_server: until the server accepts (it is started in the background).
+# bed_wait_server server|far: until that server accepts (it is started in the background).
 bed_wait_server() {
 	local i
 	for ((i = 0; i < 50; i++)); do
-		grep -q listening "$BED_DIR/server.err" 2>/dev/null && return 0
-		kill -0 "$(cat "$BED_DIR/server.pid")" 2>/dev/null || break
+		grep -q listening "$BED_DIR/$1.err" 2>/dev/null && return 0
+		kill -0 "$(cat "$BED_DIR/$1.pid")" 2>/dev/null || break
 		sleep 0.1
 	done
-	bed_log "mptcp_server did not start: $(cat "$BED_DIR/server.err" 2>/dev/null)"
+	bed_log "mptcp_server ($1) did not start: $(cat "$BED_DIR/$1.err" 2>/dev/null)"
 	return 1
 }
 
 # bed_register_instance NAME: a tools/mpsocks instance bed_destroy must take down.
 bed_register_instance() { echo "$1" >>"$BED_DIR/instances"; }
+
+# bed_register_exit NAME: a tools/mpsocks exit (run in BED_INET) bed_destroy must take down.
+bed_register_exit() { echo "$1" >>"$BED_DIR/exits"; }
 
 # bed_destroy: undo bed_create and every registered launcher instance; safe to call twice
 # and on a half-created bed.
@@ -82,12 +115,20 @@ bed_destroy() {
 				bed_log "mpsocks down --name $name failed: $out"
 		done < <(sort -u "$BED_DIR/instances")
 	fi
-	[ -z "${BED_LOGS:-}" ] || cp "$BED_DIR/server.log" "$BED_DIR/dnsmasq.log" "$BED_LOGS/" 2>/dev/null || true
-	cat "$BED_DIR/server.pid" "$BED_DIR/dnsmasq.pid" 2>/dev/null | while read -r pid; do
+	if [ -f "${BED_DIR:-}/exits" ]; then
+		while read -r name; do
+			out=$(timeout 60 ip netns exec "$BED_INET" "${MPSOCKS:-false}" down --name "$name" 2>&1 </dev/null) ||
+				bed_log "mpsocks down --name $name (exit) failed: $out"
+		done < <(sort -u "$BED_DIR/exits")
+	fi
+	[ -z "${BED_LOGS:-}" ] ||
+		cp "$BED_DIR/server.log" "$BED_DIR/far.log" "$BED_DIR/dnsmasq.log" "$BED_LOGS/" 2>/dev/null || true
+	cat "$BED_DIR/server.pid" "$BED_DIR/far.pid" "$BED_DIR/dnsmasq.pid" 2>/dev/null | while read -r pid; do
 		kill "$pid" 2>/dev/null || true
 	done
 	bed_destroy_netns "$BED_HOST"
 	bed_destroy_netns "$BED_INET"
+	bed_destroy_netns "${BED_FAR:-}"
 	rm -rf "/etc/netns/$BED_HOST" "/etc/netns/$BED_INET"
 	rmdir /etc/netns 2>/dev/null || true
 	[ "${BED_KEEP_DIR:-0}" = 1 ] || rm -rf "$BED_DIR"
@@ -97,6 +138,7 @@ bed_destroy() {
 # bed_destroy_netns NS: kill what still runs in NS (all of it is ours), then delete it.
 bed_destroy_netns() {
 	local ns=$1 pids i sig
+	[ -n "$ns" ] || return 0
 	ip netns list | grep -qw "^$ns" || return 0
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null || true)
@@ -112,7 +154,7 @@ bed_destroy_netns() {
 # bed_sweep: remove beds left by runs that were killed with SIGKILL (their PID is gone).
 bed_sweep() {
 	local ns pid
-	for ns in $(ip netns list | awk '$1 ~ /^mps-[hi]-[0-9]+$/ {print $1}'); do
+	for ns in $(ip netns list | awk '$1 ~ /^mps-[hif]-[0-9]+$/ {print $1}'); do
 		pid=${ns##*-}
 		kill -0 "$pid" 2>/dev/null && continue
 		bed_log "removing stale $ns"
@@ -198,8 +240,9 @@ bed_host_mptcp() {
 	fi
 }
 
-# bed_report TAG: the server's line for the connection tagged TAG (the last one; empty if none).
-bed_report() { { grep " tag=$1 " "$BED_SERVER_LOG" || true; } | tail -n 1; }
+# bed_report TAG: the line of either server (MPTCP or far) for the connection tagged TAG (the
+# last one; empty if none). Tags are unique in a run, so one look covers both logs.
+bed_report() { { cat "$BED_SERVER_LOG" "${BED_FAR_LOG:-/dev/null}" 2>/dev/null | grep " tag=$1 " || true; } | tail -n 1; }
 
 # bed_field LINE KEY: the value of KEY=... in a report line.
 bed_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n 1; }
