@@ -1,0 +1,184 @@
+# shellcheck shell=bash
+# tools/mpsocks exit: the exit a user runs on a machine of their own (a VPS): our static MPTCP
+# sockd, natively on this host, that the appliance chains every CONNECT through (sourced).
+
+EXIT_DEFAULT_NAME=exit
+EXIT_SUBFLOWS=8 # ip mptcp limits for a client with up to 8 uplinks
+
+# The static sockd: the tree's build, or the one beside the launcher in a release or bundle.
+find_sockd() {
+	local f
+	for f in "${MPSOCKS_SOCKD:-}" "$TOP/out/bin/sockd" "$(dirname "$LIB")/sockd" "$TOP/share/mpsocks/sockd"; do
+		[ -n "$f" ] && [ -x "$f" ] && { printf '%s\n' "$f"; return 0; }
+	done
+	return 1
+}
+
+check_exit_options() {
+	local spec
+	[ -n "$USER_PASS" ] || USER_PASS=${MPSOCKS_EXIT_USER:-}
+	[ -n "$USER_PASS" ] || bad_usage "exit needs --user NAME:PASS (or MPSOCKS_EXIT_USER): it never serves without credentials"
+	check_user_pass "$USER_PASS" --user
+	in_range "$PORT" 1 65535 || bad_usage "bad --port '$PORT': use 1-65535"
+	PORT=$((10#$PORT))
+	is_ipv4 "$LISTEN" || bad_usage "bad --listen '$LISTEN': an IPv4 address of this host (0.0.0.0: all)"
+	for spec in "${ALLOW[@]}"; do
+		is_cidr "$spec" || bad_usage "bad --allow '$spec': an IPv4 CIDR such as 192.0.2.0/24"
+	done
+	[ ${#ALLOW[@]} -le 16 ] || bad_usage "at most 16 --allow networks"
+}
+
+# The exit's dante configuration: clients from --allow (and this host itself, for the readiness
+# check), username/password always, CONNECT only, never to this host's loopback.
+exit_conf() {
+	local cidr ifname
+	printf 'logoutput: stderr\ninternal: %s port = %s\n' "$LISTEN" "$PORT"
+	# Every interface with an IPv4 address may carry the plain-TCP side; the routing table picks.
+	while read -r _ ifname _; do
+		printf 'external: %s\n' "${ifname%%@*}"
+	done < <(ip -4 -o addr show 2>/dev/null | awk '{print $1, $2}' | sort -u -k2,2)
+	printf 'external.rotation: route\n'
+	printf 'user.privileged: root\nuser.unprivileged: nobody\n'
+	printf 'clientmethod: none\nsocksmethod: username\n'
+	for cidr in "${ALLOW[@]:-0.0.0.0/0}" 127.0.0.0/8; do
+		printf 'client pass {\n from: %s to: 0.0.0.0/0\n log: error\n}\n' "$cidr"
+	done
+	printf 'socks block {\n from: 0.0.0.0/0 to: 127.0.0.0/8\n log: connect error\n}\n'
+	for cidr in "${ALLOW[@]:-0.0.0.0/0}" 127.0.0.0/8; do
+		printf 'socks pass {\n from: %s to: 0.0.0.0/0\n command: connect\n socksmethod: username\n log: error\n}\n' "$cidr"
+	done
+}
+
+# The exit's pid if it runs: exit.pid, checked against its config path in the command line.
+exit_pid_of() {
+	local state=$1 pid=''
+	[ -r "$state/exit.pid" ] && read -r pid <"$state/exit.pid" || return 1
+	[[ $pid =~ ^[0-9]+$ ]] && grep -qsF "$state/sockd.conf" "/proc/$pid/cmdline" || return 1
+	is_running "$pid" && printf '%s\n' "$pid"
+}
+
+# MPTCP limits high enough for a client with EXIT_SUBFLOWS uplinks; the old ones are recorded
+# for the down of the last exit of this namespace.
+raise_mptcp_limits() {
+	local now
+	now=$(ip mptcp limits show 2>/dev/null) || die "ip mptcp limits failed: iproute2 without MPTCP support?"
+	printf '%s\n' "$now" >"$STATE/mptcp_limits.orig"
+	ip mptcp limits set subflows "$EXIT_SUBFLOWS" add_addr_accepted "$EXIT_SUBFLOWS" ||
+		die "could not raise the MPTCP limits (ip mptcp limits set subflows $EXIT_SUBFLOWS)"
+}
+
+restore_mptcp_limits() {
+	local state=$1 words
+	[ -r "$state/mptcp_limits.orig" ] || return 0
+	hand_over "$state" mptcp_limits.orig && return 0
+	read -ra words <"$state/mptcp_limits.orig" || return 0
+	# "add_addr_accepted N subflows M", as ip prints it, is also what it takes.
+	[ ${#words[@]} -eq 0 ] || ip mptcp limits set "${words[@]}" 2>/dev/null || true
+}
+
+# Stops the exit's sockd: its main process ends its children; KILL for whatever is left.
+stop_exit() {
+	local state=$1 pid t
+	pid=$(exit_pid_of "$state") || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((t = 0; t < 30; t++)); do
+		is_running "$pid" || break
+		sleep 0.1
+	done
+	kill -KILL -- "-$pid" 2>/dev/null || true
+	for ((t = 0; t < 20; t++)); do
+		[ -e "/proc/$pid" ] || return 0
+		sleep 0.05
+	done
+}
+
+# check_exit SRC: does the exit of --exit take --exit-user's credentials? Asked from this host
+# with the first tap's address, so the question leaves by the guest's first uplink (its policy
+# routing and NAT) while the guest boots. Dies with what is wrong.
+check_exit() {
+	local src=$1 name=${EXIT_USER%%:*} pass=${EXIT_USER#*:} reply
+	command -v socat >/dev/null 2>&1 || { warn "no socat: the exit $EXIT_ADDR:$EXIT_PORT was not checked"; return 0; }
+	# Greeting (username/password only) and RFC 1929 request in one go; replies: 05 02, 01 00.
+	reply=$({
+		printf '\x05\x01\x02\x01'
+		# shellcheck disable=SC2059 # a length byte, as an octal escape
+		printf "\\$(printf %03o "${#name}")%s" "$name"
+		# shellcheck disable=SC2059
+		printf "\\$(printf %03o "${#pass}")%s" "$pass"
+	} | timeout 8 socat -t 5 - "TCP:$EXIT_ADDR:$EXIT_PORT,bind=$src,connect-timeout=5" 2>/dev/null | od -An -tx1 | tr -d ' \n')
+	case $reply in
+	05020100) return 0 ;;
+	0502*) die "the exit $EXIT_AT refuses the credentials of --exit-user ($name)" ;;
+	05ff*) die "the exit $EXIT_AT does not offer username/password authentication" ;;
+	'') die "the exit $EXIT_AT does not answer (unreachable from ${UP_IF[0]}, or nothing listens there)" ;;
+	*) die "$EXIT_AT is not a SOCKS5 server (it answered 0x${reply:0:8})" ;;
+	esac
+}
+
+cmd_exit() {
+	local sockd addr t0 name pass pid
+	NAME=$EXIT_DEFAULT_NAME
+	LISTEN=0.0.0.0
+	parse_options exit "$@"
+	check_exit_options
+	become_root exit "$@"
+	sockd=$(find_sockd) || die "no sockd binary: build it (make sockd) or give MPSOCKS_SOCKD=PATH"
+	[ "$(cat /proc/sys/net/mptcp/enabled 2>/dev/null)" = 1 ] ||
+		die "this host has no MPTCP: net.mptcp.enabled is not 1 (a kernel >= 5.6 with CONFIG_MPTCP; sysctl -w net.mptcp.enabled=1)"
+	KIND=exit SLOT=- USE_ACCEL=- FIREWALL=none
+	TAPS=() UP_IF=()
+	STATE=$(state_dir "$NAME")
+	take_lock
+	if [ -d "$STATE" ]; then
+		instance_lives "$STATE" && die "'$NAME' is running already (tools/mpsocks down --name $NAME)"
+		teardown "$STATE" "$NAME"
+	fi
+	mkdir -p "$STATE"
+	chmod 700 "$STATE"
+	printf '%s\n' "$$" >"$STATE/creating"
+	plan_write
+	release_lock
+	trap 'up_failed' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM HUP
+
+	raise_mptcp_limits
+	exit_conf >"$STATE/sockd.conf"
+	name=${USER_PASS%%:*} pass=${USER_PASS#*:}
+	(umask 077 && printf '%s:%s\n' "$name" "$(password_hash "$pass")" >"$STATE/users") ||
+		die "could not hash the password (openssl passwd -6)"
+	say "exit: sockd on $LISTEN:$PORT, clients from ${ALLOW[*]:-anywhere} with user $name, CONNECT only"
+	MPSOCKS_CREDENTIALS=$STATE/users setsid "$sockd" -f "$STATE/sockd.conf" -N 1 </dev/null >>"$STATE/sockd.log" 2>&1 &
+	pid=$!
+	printf '%s\n' "$pid" >"$STATE/exit.pid"
+	addr=$LISTEN
+	[ "$addr" != 0.0.0.0 ] || addr=127.0.0.1
+	t0=$SECONDS
+	until socks_answers "$addr" "$PORT"; do
+		is_running "$pid" || die "sockd exited: $(tail -n 1 "$STATE/sockd.log")"
+		((SECONDS - t0 < TIMEOUT)) || die "the exit did not answer at $addr:$PORT within ${TIMEOUT}s"
+		pause 0.05
+	done
+	rm -f "$STATE/creating"
+	if [ "$DETACH" = 1 ]; then
+		trap - EXIT INT TERM HUP
+		say "exit ready: $LISTEN:$PORT (down: tools/mpsocks down --name $NAME)"
+		exit 0
+	fi
+	say "exit ready: $LISTEN:$PORT (Ctrl-C stops it)"
+	STOPPING=0
+	trap 'STOPPING=1' INT TERM HUP
+	trap 'up_finished' EXIT
+	tail -n +1 -f --pid="$pid" "$STATE/sockd.log" &
+	while [ $STOPPING = 0 ] && exit_pid_of "$STATE" >/dev/null; do
+		pause 0.2
+	done
+	exit 0
+}
+
+# password_hash PASS: a SHA-512 crypt hash of PASS for the exit's credentials file (the
+# password goes to openssl on its standard input, never on a command line).
+password_hash() {
+	command -v openssl >/dev/null 2>&1 || die "the exit needs openssl to hash its password (apt-get install openssl)"
+	printf '%s\n' "$1" | openssl passwd -6 -stdin
+}

@@ -1,0 +1,86 @@
+# shellcheck shell=bash
+# tools/mpsocks status (sourced).
+
+# Bytes through each tap, sampled twice a second apart for the rate.
+cmd_status() {
+	local state pid='' addr
+	local -a rx1=() tx1=()
+	local rc=0 i rx tx guest_ok sockd_ok link upl
+	parse_options status "$@"
+	state=$(state_dir "$NAME")
+	plan_read "$state" || { say "'$NAME' is not running"; return 1; }
+	[ "$KIND" != exit ] || { exit_status "$state"; return; }
+	addr=${GUEST_ADDRS[0]}
+	if plan_elsewhere "$state"; then
+		warn "'$NAME' runs in another network namespace ($PLAN_NETNS): its taps are not visible here"
+	fi
+	if pid=$(qemu_pid_of "$state"); then
+		say "'$NAME': qemu pid $pid ($USE_ACCEL), state $state"
+	else
+		say "'$NAME': qemu is NOT running (state $state; tools/mpsocks down --name $NAME cleans up)"
+		rc=1
+	fi
+	for i in "${!TAPS[@]}"; do
+		rx1+=("$(cat "/sys/class/net/${TAPS[i]}/statistics/rx_bytes" 2>/dev/null || echo -)")
+		tx1+=("$(cat "/sys/class/net/${TAPS[i]}/statistics/tx_bytes" 2>/dev/null || echo -)")
+	done
+	sleep 1
+	printf '  %-4s %-12s %-5s %-14s %-15s %-15s %14s %12s %14s %12s\n' nic uplink link tap guest gateway \
+		'to-net bytes' 'to-net/s' 'from-net bytes' 'from-net/s'
+	for i in "${!TAPS[@]}"; do
+		# tap rx = what the guest sends (toward the net), tap tx = what it receives.
+		rx=$(cat "/sys/class/net/${TAPS[i]}/statistics/rx_bytes" 2>/dev/null || echo -)
+		tx=$(cat "/sys/class/net/${TAPS[i]}/statistics/tx_bytes" 2>/dev/null || echo -)
+		upl=${UP_IF[i]}
+		link=$(cat "/sys/class/net/$upl/operstate" 2>/dev/null || echo '?')
+		[ "${UP_BACKUP[i]}" = 0 ] || upl+=" (b)"
+		printf '  %-4s %-12s %-5s %-14s %-15s %-15s %14s %12s %14s %12s\n' "eth$i" "$upl" "$link" "${TAPS[i]}" "${GUEST_ADDRS[i]}" "${UP_GW[i]:--}" \
+			"$rx" "$(rate "${rx1[i]}" "$rx")" "$tx" "$(rate "${tx1[i]}" "$tx")"
+		[ "$rx" != - ] || rc=1
+	done
+	sockd_ok="no"
+	if socks_answers "$addr" "$PORT"; then sockd_ok="yes: socks5h://$addr:$PORT"; else rc=1; fi
+	guest_ok=no
+	if [ -n "$pid" ] && [ -S "$state/qmp.sock" ] && [ -w "$state/qmp.sock" ] &&
+		qmp "$state/qmp.sock" query-status | grep -q '"status": *"running"'; then
+		guest_ok="yes (QMP: running)"
+	elif [ -n "$pid" ] && [ "$sockd_ok" != no ]; then
+		guest_ok="yes (its sockd answers)"
+	elif [ -n "$pid" ] && command -v ping >/dev/null 2>&1 && ping -c1 -W1 "$addr" >/dev/null 2>&1; then
+		guest_ok="yes (ping $addr)"
+	elif [ -n "$pid" ]; then
+		guest_ok="unknown (qemu runs; no QMP access, no ping answer)"
+	fi
+	say "guest answers: $guest_ok; sockd answers: $sockd_ok"
+	return $rc
+}
+
+rate() {
+	local a=$1 b=$2
+	[[ $a =~ ^[0-9]+$ && $b =~ ^[0-9]+$ ]] || { echo -; return; }
+	a=$((b - a))
+	if ((a >= 1000000)); then
+		printf '%d.%d MB/s' $((a / 1000000)) $((a / 100000 % 10))
+	elif ((a >= 1000)); then
+		printf '%d.%d kB/s' $((a / 1000)) $((a / 100 % 10))
+	else
+		printf '%d B/s' "$a"
+	fi
+}
+
+
+# The exit: its sockd, whether it answers, its MPTCP connections and their subflows.
+exit_status() {
+	local state=$1 pid addr=$LISTEN conns subflows
+	[ "$addr" != 0.0.0.0 ] || addr=127.0.0.1
+	if ! pid=$(exit_pid_of "$state"); then
+		say "exit '$NAME': sockd is NOT running (state $state; tools/mpsocks down --name $NAME cleans up)"
+		return 1
+	fi
+	say "exit '$NAME': sockd pid $pid, listening on $LISTEN:$PORT, state $state"
+	conns=$(ss -HMtn state established "( sport = :$PORT )" 2>/dev/null | grep -c . || true)
+	subflows=$(ss -Htni state established "( sport = :$PORT )" 2>/dev/null | grep -c tcp-ulp-mptcp || true)
+	say "connections from clients: ${conns:-0} MPTCP (${subflows:-0} subflows)"
+	socks_answers "$addr" "$PORT" || { say "sockd answers: no"; return 1; }
+	say "sockd answers: yes"
+}

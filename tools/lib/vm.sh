@@ -1,0 +1,208 @@
+# shellcheck shell=bash
+# tools/mpsocks: the guest image and qemu: KVM probe, the guest's command line, start, QMP,
+# power-off (sourced).
+
+# Sets KERNEL and INITRD (out/ unless given), building with make when they are missing.
+find_image() {
+	local f owner
+	local -a make_cmd=(make -C "$TOP" all)
+	pick_image
+	if [ -z "$KERNEL" ] || [ -z "$INITRD" ]; then
+		say "no guest image in $TOP/out; building it (make all)"
+		owner=$(stat -c %U "$TOP")
+		if [ "$(id -u)" -eq 0 ] && [ "$owner" != root ]; then
+			make_cmd=(runuser -u "$owner" -- "${make_cmd[@]}")
+		fi
+		"${make_cmd[@]}" >&2 || die "building the guest image failed (make -C $TOP all)"
+		pick_image
+		if [ -z "$KERNEL" ] || [ -z "$INITRD" ]; then
+			die "make all did not produce out/bzImage and out/initramfs.cpio.*"
+		fi
+	fi
+	for f in "$KERNEL" "$INITRD"; do
+		[ -r "$f" ] || die "cannot read $f"
+	done
+}
+
+pick_image() {
+	local f newest=
+	[ -n "$KERNEL" ] || { [ ! -f "$TOP/out/bzImage" ] || KERNEL=$TOP/out/bzImage; }
+	if [ -z "$INITRD" ]; then
+		for f in "$TOP"/out/initramfs.cpio*; do
+			[ -f "$f" ] || continue
+			if [ -z "$newest" ] || [ "$f" -nt "$newest" ]; then newest=$f; fi
+		done
+		INITRD=$newest
+	fi
+}
+
+# The pid of STATE's qemu if it runs: qemu.pid, checked against the QMP path in its command
+# line (a recycled pid is not ours), else a search for that path (up killed before the pidfile).
+qemu_pid_of() {
+	local state=$1 pid='' f
+	[ ! -r "$state/qemu.pid" ] || read -r pid <"$state/qemu.pid" || true
+	if [[ $pid =~ ^[0-9]+$ ]] && grep -qsF "path=$state/qmp.sock" "/proc/$pid/cmdline"; then
+		printf '%s\n' "$pid"
+		return 0
+	fi
+	[ -d "$state" ] || return 1
+	# A regex that does not match its own text: grep's command line is in /proc too.
+	f=$(grep -lsE "path=$(printf '%s' "$state" | sed 's/[^[:alnum:]_/-]/[&]/g')/qmp[.]sock," /proc/[0-9]*/cmdline |
+		head -n1) || true
+	[ -n "$f" ] || return 1
+	f=${f#/proc/}
+	printf '%s\n' "${f%/cmdline}"
+}
+
+# KVM only if it really runs this kernel: a probe boot (no NICs) must reach user space (the
+# init's first "mpsocks:" line) or a kernel panic, within a hard time limit. Cached per boot.
+KVM_PROBE_SECONDS=4
+kvm_works() {
+	local cache=$RUN_DIR/kvm-probe result pid log t0 why=
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	if [ -r "$cache" ]; then
+		read -r result <"$cache" || true
+		[ "$result" = yes ]
+		return
+	fi
+	log=$(mktemp -d)
+	"$QEMU" -accel kvm -cpu host -m 128 -smp 1 -nodefaults -no-user-config -display none -no-reboot \
+		-kernel "$KERNEL" -initrd "$INITRD" -append "console=ttyS0 panic=-1" \
+		-serial "file:$log/console" </dev/null >"$log/qemu" 2>&1 &
+	pid=$!
+	t0=$SECONDS
+	result=no
+	while ((SECONDS - t0 < KVM_PROBE_SECONDS)); do
+		if grep -qE '^mpsocks: |Run /init as init|Kernel panic' "$log/console" 2>/dev/null; then
+			result=yes
+			break
+		fi
+		if grep -q 'KVM internal error\|emulation failure' "$log/qemu" 2>/dev/null; then
+			why="KVM internal error"
+			break
+		fi
+		kill -0 "$pid" 2>/dev/null || { why="qemu exited: $(head -n1 "$log/qemu")"; break; }
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	[ "$result" = yes ] || [ -n "$why" ] || why="no sign of life in ${KVM_PROBE_SECONDS}s"
+	rm -rf "$log"
+	printf '%s %s\n' "$result" "$why" >"$cache"
+	[ "$result" = yes ] || { say "KVM cannot run the guest ($why); using TCG"; return 1; }
+}
+
+guest_cmdline() {
+	local i nic sep=
+	# acpi=noirq: ACPI's PCI-link IRQ routing costs ~85 ms per NIC under TCG; noapictimer
+	# no_timer_check: the APIC timer calibration waits 100 ms; ipv6.disable=1: inet6_init
+	# (~20 ms) and IPv6's per-link work are skipped, and init turns IPv6 off anyway
+	# (kernel/README.md measures).
+	local -a words=(console=ttyS0 quiet panic=-1 acpi=noirq noapictimer no_timer_check ipv6.disable=1)
+	for i in "${!TAPS[@]}"; do
+		nic="mpsocks.nic=eth$i,${GUEST_ADDRS[i]}/24,gw=${HOST_ADDRS[i]}"
+		[ "${UP_BACKUP[i]}" = 0 ] || nic+=,backup
+		words+=("$nic")
+	done
+	[ "$PORT" = 1080 ] || words+=("mpsocks.port=$PORT")
+	[ -z "$USER_PASS" ] || words+=("mpsocks.user=$USER_PASS")
+	if [ ${#ALLOW[@]} -gt 0 ]; then
+		# The host itself stays allowed: up checks readiness with a SOCKS greeting from it.
+		words+=("mpsocks.allow=${HOST_ADDRS[0]}/32,$(IFS=,; echo "${ALLOW[*]}")")
+	fi
+	if [ ${#GUEST_DNS[@]} -gt 0 ]; then
+		words+=("mpsocks.dns=$(IFS=,; echo "${GUEST_DNS[*]}")")
+	fi
+	if [ -n "$EXIT_ADDR" ]; then
+		words+=("mpsocks.exit=$EXIT_ADDR:$EXIT_PORT" "mpsocks.exit_user=$EXIT_USER")
+	fi
+	[ "$DEBUG" = 0 ] || words+=(mpsocks.debug=1)
+	for i in "${words[@]}"; do
+		printf '%s%s' "$sep" "$i"
+		sep=' '
+	done
+}
+
+# The kernel, initrd and command line go in a config file (mode 0600), not in argv: the command
+# line may hold --user's password, and argv is public in ps.
+start_qemu() {
+	local i mac
+	local -a args
+	(
+		umask 077
+		printf '[machine]\n  kernel = "%s"\n  initrd = "%s"\n  append = "%s"\n' "$KERNEL" "$INITRD" "$(guest_cmdline)" >"$STATE/qemu.cfg"
+	)
+	# shellcheck disable=SC2054 # qemu's own comma-separated option values
+	args=(-name "mpsocks-$NAME" -nodefaults -no-user-config -display none -no-reboot
+		-m "$MEM" -smp 1 -readconfig "$STATE/qemu.cfg"
+		-chardev "socket,id=con,path=$STATE/console.sock,server=on,wait=off,logfile=$STATE/console.log"
+		-serial chardev:con
+		-chardev "socket,id=qmp,path=$STATE/qmp.sock,server=on,wait=off" -mon chardev=qmp,mode=control
+		-pidfile "$STATE/qemu.pid")
+	if [ "$USE_ACCEL" = kvm ]; then
+		args+=(-accel kvm -cpu host)
+	else
+		# +rdrand: qemu64 lacks it, and without it getrandom() blocks ~1 s until the crng is up.
+		args+=(-accel tcg -cpu "qemu64,+rdrand")
+	fi
+	# A smaller DSDT for the guest's ACPI to interpret (no PCI hotplug: the NICs are fixed).
+	args+=(-global PIIX4_PM.acpi-root-pci-hotplug=off -global PIIX4_PM.acpi-pci-hotplug-with-bridge-support=off)
+	for i in "${!TAPS[@]}"; do
+		mac=$(printf '52:54:00:66:%02x:%02x' "$SLOT" "$i")
+		args+=(-netdev "tap,id=n$i,ifname=${TAPS[i]},script=no,downscript=no,vhost=off"
+			-device "virtio-net-pci,netdev=n$i,mac=$mac,romfile=")
+	done
+	: >"$STATE/console.log"
+	# Its own session: Ctrl-C reaches us, and we power the guest off properly.
+	setsid "$QEMU" "${args[@]}" </dev/null >"$STATE/qemu.log" 2>&1 &
+	QEMU_PID=$!
+}
+
+# is_running PID: alive, and not a zombie (a detached qemu is reparented to init, which may be
+# slow to reap it).
+is_running() {
+	local stat
+	kill -0 "$1" 2>/dev/null || return 1
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
+# Sends QMP commands (after the handshake) to the instance; fails without socat or socket.
+qmp() {
+	local sock=$1
+	shift
+	command -v socat >/dev/null 2>&1 && [ -S "$sock" ] || return 1
+	# socat -t: how long it still reads the replies after our last command (default 0.5 s).
+	{
+		printf '{"execute":"qmp_capabilities"}\n'
+		printf '{"execute":"%s"}\n' "$@"
+	} | timeout 3 socat -t 0.2 - "UNIX-CONNECT:$sock" 2>/dev/null
+}
+
+# Powers the guest off: ACPI power button (init shuts down cleanly) for up to GRACE seconds,
+# then quit, then SIGKILL.
+stop_qemu() {
+	local state=$1 grace=$2 pid t
+	pid=$(qemu_pid_of "$state") || return 0
+	if ((grace > 0)) && qmp "$state/qmp.sock" system_powerdown >/dev/null; then
+		for ((t = 0; t < grace * 10; t++)); do
+			is_running "$pid" || break
+			sleep 0.1
+		done
+	fi
+	if is_running "$pid"; then
+		qmp "$state/qmp.sock" quit >/dev/null || kill -TERM "$pid" 2>/dev/null || true
+		for ((t = 0; t < 20; t++)); do
+			is_running "$pid" || break
+			sleep 0.1
+		done
+	fi
+	! is_running "$pid" || kill -KILL "$pid" 2>/dev/null || true
+	# Gone means gone from the process table too: a detached qemu's parent is init, which
+	# reaps at its own pace (here up to ~2 s); a normal init does it at once.
+	for ((t = 0; t < 60; t++)); do
+		[ -e "/proc/$pid" ] || return 0
+		sleep 0.05
+	done
+}
