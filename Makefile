@@ -32,6 +32,7 @@ include init/init.mk
 include initramfs/initramfs.mk
 include tests/tests.mk
 include hw/hw.mk
+include exit/exit.mk
 
 .PHONY: all deps run sizes clean distclean help
 all: kernel initramfs
@@ -62,6 +63,7 @@ help:
 	@echo '  test           every offline test; ends with "N passed, M failed" (needs root)'
 	@echo '  bench          the benchmark table (ratios, medians, conditions)'
 	@echo '  efi usb        the hardware image: out/mpsocks.efi, out/mpsocks-usb.img (hw/README.md)'
+	@echo '  exit-bundle    out/mpsocks-exit.tar.gz: the exit for a VPS (sockd, launcher, systemd unit)'
 	@echo '  test-hw        only the hardware image test under OVMF (also a group of make test)'
 	@echo '  sizes          sizes of the kernel, the initramfs and each guest program'
 	@echo '  deps           install missing build and run dependencies (apt-get)'
