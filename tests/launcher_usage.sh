@@ -75,6 +75,45 @@ expect_bad() {
 	fi
 }
 
+# expect_failure CASE PATTERN -- ARGS...: exit 1 with one line matching PATTERN, nothing created.
+expect_failure() {
+	local case=$1 pattern=$2 before after out rc=0
+	shift 3
+	before=$(snapshot)
+	out=$(in_ns "$LAUNCHER" "$@" </dev/null 2>&1) || rc=$?
+	after=$(snapshot)
+	if [ "$rc" -ne 1 ]; then
+		fail "$case" "exit $rc, want 1: $(printf '%s' "$out" | head -n1)"
+	elif [ "$(printf '%s\n' "$out" | grep -c '')" -ne 1 ] || ! grep -q -- "$pattern" <<<"$out"; then
+		fail "$case" "want one line with '$pattern', got: $(printf '%s' "$out" | tr '\n' '|')"
+	elif [ "$before" != "$after" ]; then
+		fail "$case" "something was created: $(diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep '^[<>]' | head -n1)"
+	else
+		pass "$case"
+	fi
+}
+
+# The launcher's own files: shellcheck-clean and at most 400 lines each.
+launcher_files_tidy() {
+	local f long=''
+	for f in "$LAUNCHER" "$TOP"/tools/lib/*.sh; do
+		[ "$(wc -l <"$f")" -le 400 ] || long+=" $(basename "$f")"
+	done
+	if [ -n "$long" ]; then
+		fail "launcher files at most 400 lines" "over:$long"
+	else
+		pass "launcher files at most 400 lines"
+	fi
+	if ! command -v shellcheck >/dev/null 2>&1; then
+		fail "launcher files shellcheck-clean" "no shellcheck (tools/deps installs it)"
+	elif shellcheck -x "$LAUNCHER" >/dev/null 2>&1; then
+		# (-x: every lib file, as the launcher sources it)
+		pass "launcher files shellcheck-clean"
+	else
+		fail "launcher files shellcheck-clean" "$(shellcheck -f gcc -x "$LAUNCHER" 2>&1 | head -n1)"
+	fi
+}
+
 main() {
 	[ "$(id -u)" -eq 0 ] || { echo "FAIL: launcher: setup (needs root)"; exit 1; }
 	trap cleanup EXIT
@@ -117,6 +156,20 @@ main() {
 	expect_bad "status: unknown option" -- status --name "$NAME" --detach
 	expect_bad "missing root (up)" nobody -- up --name "$NAME" --uplink up0@198.18.0.1
 	expect_bad "missing root (down)" nobody -- down --name "$NAME"
+	expect_bad "exit without --user" -- exit --name "$NAME"
+	expect_bad "exit: listen not an address" -- exit --name "$NAME" --user vps:pw --listen 198.18.0
+	expect_bad "exit: port 0" -- exit --name "$NAME" --user vps:pw --port 0
+	expect_bad "exit: user without password" -- exit --name "$NAME" --user vps
+	expect_bad "exit: an up option" -- exit --name "$NAME" --user vps:pw --uplink up0
+	expect_bad "--exit without a port" -- up --name "$NAME" --uplink up0 --exit 198.51.100.2 --exit-user vps:pw
+	expect_bad "--exit port 70000" -- up --name "$NAME" --uplink up0 --exit 198.51.100.2:70000 --exit-user vps:pw
+	expect_bad "--exit without --exit-user" -- up --name "$NAME" --uplink up0 --exit 198.51.100.2:1080
+	expect_bad "--exit-user without --exit" -- up --name "$NAME" --uplink up0 --exit-user vps:pw
+	expect_bad "--exit-user without a password" -- up --name "$NAME" --uplink up0 --exit 198.51.100.2:1080 --exit-user vps
+	in_ns sysctl -qw net.mptcp.enabled=0
+	expect_failure "exit on a host without MPTCP names net.mptcp.enabled" net.mptcp.enabled -- exit --name "$NAME" --user vps:pw
+	in_ns sysctl -qw net.mptcp.enabled=1
+	launcher_files_tidy
 
 	[ "$FAILED" -eq 0 ]
 }
