@@ -4,8 +4,9 @@
  * leaves an /proc that is already mounted alone). The NICs are veth pairs made in that
  * network namespace: some before init starts, one while it waits, one after it gave up
  * waiting. Checks the console lines of the contract, the kernel's state, SOCKS with
- * username/password through the real sockd, restart after a crash, and power off (in a PID
- * namespace, reboot(RB_POWER_OFF) ends init with SIGINT). Needs root. */
+ * username/password through the real sockd, restart after a crash, a DHCP uplink whose leases
+ * udhcpc's script reports and init applies, and power off (in a PID namespace,
+ * reboot(RB_POWER_OFF) ends init with SIGINT). Needs root. */
 #include <crypt.h>
 #include <dirent.h>
 #include <errno.h>
@@ -483,6 +484,117 @@ static void scenario_broken(struct check *c)
 	sh("rm -rf '%s'", r.root);
 }
 
+/* Runs udhcpc's script as udhcpc would: /bin/mpsocks-dhcp EVENT (a link to /init) in init's
+ * root, with the lease's variables for eth1 when ip is given. True when it exited 0. */
+static int hook(struct run *r, const char *event, const char *ip)
+{
+	char e_ip[64], *env[8];
+	pid_t pid;
+	int n = 0, st, fd;
+
+	env[n++] = "interface=eth1";
+	if (ip) {
+		snprintf(e_ip, sizeof(e_ip), "ip=%s", ip);
+		env[n++] = e_ip;
+		env[n++] = "subnet=255.255.255.0";
+		env[n++] = "router=10.66.7.1";
+		env[n++] = "dns=10.66.7.1";
+		env[n++] = "lease=60";
+	}
+	env[n] = NULL;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (chroot(r->root) != 0 || chdir("/") != 0)
+			_exit(125);
+		execle("/bin/mpsocks-dhcp", "/bin/mpsocks-dhcp", event, (char *)NULL, env);
+		_exit(126);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static int count(const char *log, const char *needle)
+{
+	int n = 0;
+
+	while ((log = strstr(log, needle)) != NULL) {
+		n++;
+		log++;
+	}
+	return n;
+}
+
+/* A DHCP uplink (hardware image): the script only reports, PID 1 applies. udhcpc itself is
+ * not in this root (its start fails and is retried); the test runs the script as udhcpc would. */
+static void scenario_dhcp(struct check *c)
+{
+	static struct run r;
+	char p[256];
+	int fd, ok;
+
+	if (make_root(&r, 1, "mpsocks.lan=eth0,10.66.6.2/24 mpsocks.nic=eth1,dhcp\n") != 0) {
+		CHECK(c, "dhcp: scratch root", 0);
+		return;
+	}
+	snprintf(p, sizeof(p), "%s/bin/mpsocks-dhcp", r.root);
+	if (symlink("/init", p) != 0) {
+		CHECK(c, "dhcp: the hook's link", 0);
+		return;
+	}
+	veth(0);
+	veth(1);
+	if (start_init(&r) < 0) {
+		CHECK(c, "dhcp: init started", 0);
+		return;
+	}
+	CHECK(c, "dhcp: no sockd before a lease",
+	      wait_for(&r, "nic eth1: dhcp, link up; address when a lease comes", 1, 8000) &&
+		      wait_for(&r, "sockd: no uplink has an address yet", 1, 5000));
+	CHECK(c, "dhcp: bound: the script reports, init applies it and starts sockd",
+	      hook(&r, "bound", "10.66.7.2") &&
+		      file_has(&r, "run/mpsocks-dhcp/eth1.lease",
+			       "event=bound ip=10.66.7.2/24 router=10.66.7.1 dns=10.66.7.1 lease=60\n") &&
+		      wait_for(&r, "nic eth1: 10.66.7.2/24, table 100 default via 10.66.7.1, rule from 10.66.7.2 "
+				   "(dhcp bound, lease 60 s)", 1, 5000) &&
+		      wait_for(&r, "endpoint id=1 10.66.7.2 dev eth1 flags=subflow", 1, 5000) &&
+		      wait_for(&r, "sockd listening on 10.66.6.2:1080", 1, 10000));
+	CHECK(c, "dhcp: the kernel holds what init applied, resolv.conf from the lease",
+	      cmd_has("ip rule", "from 10.66.7.2 lookup 100") && cmd_has("ip rule", "40000:") &&
+		      cmd_has("ip route show table 100", "default via 10.66.7.1 dev eth1") &&
+		      file_has(&r, "etc/resolv.conf", "nameserver 10.66.7.1\n") &&
+		      file_has(&r, "etc/sockd.conf", "external: eth1\n"));
+	CHECK(c, "dhcp: renew of the same address: applied, sockd left alone",
+	      hook(&r, "renew", "10.66.7.2") && wait_for(&r, "(dhcp renew, lease 60 s)", 1, 5000) &&
+		      count(r.log, "sockd started") == 1);
+	CHECK(c, "dhcp: deconfig: endpoint and address removed by init, sockd left alone",
+	      hook(&r, "deconfig", NULL) &&
+		      wait_for(&r, "nic eth1: dhcp lease gone: 1 address removed, endpoint removed", 1, 5000) &&
+		      !cmd_has("ip -4 addr show dev eth1", "inet ") && !strstr(r.log, "restarting"));
+	CHECK(c, "dhcp: bound again: applied again, sockd still left alone",
+	      hook(&r, "bound", "10.66.7.2") && wait_for(&r, "endpoint id=1 10.66.7.2", 2, 5000) &&
+		      count(r.log, "sockd started") == 1 && !strstr(r.log, "restarting"));
+	CHECK(c, "dhcp: nak is not reported", hook(&r, "nak", NULL) &&
+						     file_has(&r, "run/mpsocks-dhcp/eth1.lease", "event=bound"));
+	/* A report without its prefix, then the wake-up byte, as the script would send them. */
+	snprintf(p, sizeof(p), "%s/run/mpsocks-dhcp/eth1.lease", r.root);
+	fd = open(p, O_WRONLY | O_TRUNC);
+	ok = fd >= 0 && write(fd, "event=bound ip=10.66.7.2\n", 25) == 25;
+	if (fd >= 0)
+		close(fd);
+	snprintf(p, sizeof(p), "%s/run/mpsocks-dhcp/wake", r.root);
+	CHECK(c, "dhcp: a malformed report is named and ignored",
+	      ok && sh("printf x > '%s'", p) == 0 &&
+		      wait_for(&r, "nic eth1: dhcp: malformed report in /run/mpsocks-dhcp/eth1.lease; ignored", 1, 5000) &&
+		      cmd_has("ip -4 addr show dev eth1", "10.66.7.2/24"));
+	CHECK(c, "dhcp: SIGTERM powers off", powers_off(&r, SIGTERM) && strstr(r.log, "power off"));
+	if (c->failed)
+		printf("# console of the dhcp scenario:\n%s", r.log);
+	sh("rm -rf '%s'", r.root);
+}
+
 /* No mpsocks parameter at all: every stage says what it lacks, init idles until told to stop. */
 static void scenario_empty(struct check *c)
 {
@@ -542,6 +654,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	run_isolated(scenario_full, &c);
 	run_isolated(scenario_broken, &c);
+	run_isolated(scenario_dhcp, &c);
 	run_isolated(scenario_empty, &c);
 	return CHECK_DONE(&c);
 }
