@@ -28,25 +28,30 @@ check_exit_options() {
 	[ ${#ALLOW[@]} -le 16 ] || bad_usage "at most 16 --allow networks"
 }
 
-# The exit's dante configuration: clients from --allow (and this host itself, for the readiness
-# check), username/password always, CONNECT only, never to this host's loopback.
+# The exit's dante configuration (sockd/exit.conf.example explains each part): clients from
+# --allow (and this host itself, for the readiness check), username/password always, CONNECT
+# only, never to this host itself, loopback or link-local (a VPS's metadata service).
 exit_conf() {
 	local cidr ifname
 	printf 'logoutput: stderr\ninternal: %s port = %s\n' "$LISTEN" "$PORT"
 	# Every interface with an IPv4 address may carry the plain-TCP side; the routing table picks.
-	while read -r _ ifname _; do
+	while read -r ifname; do
 		printf 'external: %s\n' "${ifname%%@*}"
-	done < <(ip -4 -o addr show 2>/dev/null | awk '{print $1, $2}' | sort -u -k2,2)
-	printf 'external.rotation: route\n'
+	done < <(ip -4 -o addr show 2>/dev/null | awk '{print $2}' | sort -u)
+	printf 'external.rotation: route\nsocksmethod: username\nclientmethod: none\n'
 	printf 'user.privileged: root\nuser.unprivileged: nobody\n'
-	printf 'clientmethod: none\nsocksmethod: username\n'
 	for cidr in "${ALLOW[@]:-0.0.0.0/0}" 127.0.0.0/8; do
-		printf 'client pass {\n from: %s to: 0.0.0.0/0\n log: error\n}\n' "$cidr"
+		printf 'client pass {\n from: %s to: 0/0\n log: error\n}\n' "$cidr"
 	done
-	printf 'socks block {\n from: 0.0.0.0/0 to: 127.0.0.0/8\n log: connect error\n}\n'
+	printf 'client block {\n from: 0/0 to: 0/0\n log: connect error\n}\n'
+	for cidr in 127.0.0.0/8 0.0.0.0/8 169.254.0.0/16 ::1/128 ::/128 fe80::/10 \
+		$(ip -4 -o addr show 2>/dev/null | awk '{sub("/.*", "/32", $4); print $4}' | sort -u); do
+		printf 'socks block {\n from: 0/0 to: %s\n log: connect error\n}\n' "$cidr"
+	done
 	for cidr in "${ALLOW[@]:-0.0.0.0/0}" 127.0.0.0/8; do
-		printf 'socks pass {\n from: %s to: 0.0.0.0/0\n command: connect\n socksmethod: username\n log: error\n}\n' "$cidr"
+		printf 'socks pass {\n from: %s to: 0/0\n command: connect\n log: error\n}\n' "$cidr"
 	done
+	printf 'socks block {\n from: 0/0 to: 0/0\n log: connect error\n}\n'
 }
 
 # The exit's pid if it runs: exit.pid, checked against its config path in the command line.
