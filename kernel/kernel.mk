@@ -22,7 +22,14 @@ KERNEL_FRAGMENTS := $(addprefix $(TOP)/kernel/,base.config virt.config mptcp.con
 # -Os makes gcc inline memset/memcpy as `rep stos/movs`, which qemu's TCG runs one element per
 # step: poisoning the freed init memory alone took ~0.1 s of boot. Calls to the kernel's own
 # memset/memcpy (plain loops when the CPU lacks FSRM/FSRS) cost 4 KiB of image instead.
+# Reproducible: the same bytes from every clean build of a commit, in any directory, and from
+# an incremental one. UTS_VERSION ("#1 ... TIMESTAMP") would carry the build's time and count:
+# both are fixed. The timestamp is the pinned source package's date (its changelog), a constant
+# until the pin changes (which rebuilds everything anyway): the commit's time would leave an
+# incrementally built kernel with an older commit's time than a clean build of the same commit.
+KBUILD_BUILD_TIMESTAMP := Sat Nov 14 12:56:01 UTC 2026
 KBUILD_ARGS = -C $(KSRC) ARCH=x86_64 KBUILD_BUILD_USER=mpsocks KBUILD_BUILD_HOST=mpsocks \
+	KBUILD_BUILD_VERSION=1 KBUILD_BUILD_TIMESTAMP='$(KBUILD_BUILD_TIMESTAMP)' \
 	KCFLAGS=-mstringop-strategy=libcall $(if $(findstring -j,$(MAKEFLAGS)),,-j$(JOBS))
 
 .PHONY: kernel
