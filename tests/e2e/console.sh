@@ -50,6 +50,7 @@ main() {
 	fi
 	run_test "console: the log runs from boot to power off" whole_log
 	run_test "console: no 'error:' line (readiness probe, download, shutdown)" no_lines "error:" 'error:'
+	run_test "console: the readiness probe leaves no line in sockd's log" no_lines "probe" 'eof from local client'
 	run_test "console: sockd stopped without child deaths" no_lines "child death" 'exited unexpectedly|child deaths'
 	run_test "console: every process ended before the KILL deadline" no_lines "KILL" 'processes left after'
 }

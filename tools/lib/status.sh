@@ -8,6 +8,7 @@ cmd_status() {
 	local rc=0 i rx tx guest_ok sockd_ok link upl
 	parse_options status "$@"
 	state=$(state_dir "$NAME")
+	[ "$JSON" = 0 ] || { status_json "$state"; return; }
 	plan_read "$state" || { say "'$NAME' is not running"; return 1; }
 	[ "$KIND" != exit ] || { exit_status "$state"; return; }
 	addr=${GUEST_ADDRS[0]}
@@ -84,3 +85,55 @@ exit_status() {
 	socks_answers "$addr" "$PORT" || { say "sockd answers: no"; return 1; }
 	say "sockd answers: yes"
 }
+
+json_str() {
+	local s=${1//\\/\\\\}
+	s=${s//\"/\\\"}
+	printf '"%s"' "$s"
+}
+
+# status --json: the same facts as the table, as one JSON object on one line (tap counters:
+# to_net = what the guest sent, from_net = what it received; rates in bytes per second).
+status_json() {
+	local state=$1 pid=null up=false i sep='' rx tx link backup
+	local -a rx1=() tx1=()
+	if ! plan_read "$state"; then
+		printf '{"name":%s,"running":false}\n' "$(json_str "$NAME")"
+		return 1
+	fi
+	if [ "$KIND" = exit ]; then
+		pid=$(exit_pid_of "$state") || pid=null
+		socks_answers "$([ "$LISTEN" != 0.0.0.0 ] && echo "$LISTEN" || echo 127.0.0.1)" "$PORT" && up=true
+		printf '{"name":%s,"kind":"exit","running":%s,"pid":%s,"listen":%s,"port":%s,"sockd_answers":%s}\n' \
+			"$(json_str "$NAME")" "$([ "$pid" != null ] && echo true || echo false)" "$pid" "$(json_str "$LISTEN")" "$PORT" "$up"
+		[ "$up" = true ]
+		return
+	fi
+	pid=$(qemu_pid_of "$state") || pid=null
+	for i in "${!TAPS[@]}"; do
+		rx1+=("$(cat "/sys/class/net/${TAPS[i]}/statistics/rx_bytes" 2>/dev/null || echo null)")
+		tx1+=("$(cat "/sys/class/net/${TAPS[i]}/statistics/tx_bytes" 2>/dev/null || echo null)")
+	done
+	sleep 1
+	socks_answers "${GUEST_ADDRS[0]}" "$PORT" && up=true
+	printf '{"name":%s,"kind":"vm","running":%s,"qemu_pid":%s,"accel":%s,"state":%s,"proxy":%s,"sockd_answers":%s,"nics":[' \
+		"$(json_str "$NAME")" "$([ "$pid" != null ] && echo true || echo false)" "$pid" "$(json_str "$USE_ACCEL")" \
+		"$(json_str "$state")" "$(json_str "socks5h://${GUEST_ADDRS[0]}:$PORT")" "$up"
+	for i in "${!TAPS[@]}"; do
+		rx=$(cat "/sys/class/net/${TAPS[i]}/statistics/rx_bytes" 2>/dev/null || echo null)
+		tx=$(cat "/sys/class/net/${TAPS[i]}/statistics/tx_bytes" 2>/dev/null || echo null)
+		link=$(cat "/sys/class/net/${UP_IF[i]}/operstate" 2>/dev/null || echo unknown)
+		backup=false
+		[ "${UP_BACKUP[i]}" = 0 ] || backup=true
+		printf '%s{"nic":"eth%s","uplink":%s,"backup":%s,"link":%s,"tap":%s,"guest":%s,"gateway":%s,' "$sep" "$i" \
+			"$(json_str "${UP_IF[i]}")" "$backup" "$(json_str "$link")" "$(json_str "${TAPS[i]}")" \
+			"$(json_str "${GUEST_ADDRS[i]}")" "$(json_str "${UP_GW[i]:-}")"
+		printf '"to_net_bytes":%s,"to_net_rate":%s,"from_net_bytes":%s,"from_net_rate":%s}' \
+			"$rx" "$(json_rate "${rx1[i]}" "$rx")" "$tx" "$(json_rate "${tx1[i]}" "$tx")"
+		sep=,
+	done
+	printf ']}\n'
+	[ "$pid" != null ] && [ "$up" = true ]
+}
+
+json_rate() { if [[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]]; then echo $(($2 - $1)); else echo null; fi; }

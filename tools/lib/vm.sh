@@ -2,11 +2,20 @@
 # tools/mpsocks: the guest image and qemu: KVM probe, the guest's command line, start, QMP,
 # power-off (sourced).
 
-# Sets KERNEL and INITRD (out/ unless given), building with make when they are missing.
+# Sets KERNEL and INITRD (out/ unless given), building with make when they are missing; an
+# installed launcher takes its share directory's, of its own version, and never builds.
 find_image() {
 	local f owner
 	local -a make_cmd=(make -C "$TOP" all)
 	pick_image
+	if [ -n "$SHARE" ]; then
+		for f in "$KERNEL" "$INITRD"; do
+			[ -r "$f" ] || [[ $f != "$SHARE"/* ]] || die "$f is missing: this installation of mpsocks is incomplete (install it again)"
+			[ -r "$f" ] || die "cannot read $f"
+		done
+		[ "$INITRD" != "$SHARE/initramfs.cpio.gz" ] || check_image_version
+		return 0
+	fi
 	if [ -z "$KERNEL" ] || [ -z "$INITRD" ]; then
 		say "no guest image in $TOP/out; building it (make all)"
 		owner=$(stat -c %U "$TOP")
@@ -26,6 +35,10 @@ find_image() {
 
 pick_image() {
 	local f newest=
+	if [ -n "$SHARE" ]; then
+		KERNEL=${KERNEL:-$SHARE/bzImage} INITRD=${INITRD:-$SHARE/initramfs.cpio.gz}
+		return 0
+	fi
 	[ -n "$KERNEL" ] || { [ ! -f "$TOP/out/bzImage" ] || KERNEL=$TOP/out/bzImage; }
 	if [ -z "$INITRD" ]; then
 		for f in "$TOP"/out/initramfs.cpio*; do
@@ -34,6 +47,17 @@ pick_image() {
 		done
 		INITRD=$newest
 	fi
+}
+
+# The release's initramfs carries its version (/mpsocks-version, appended by make dist): checked
+# against the launcher's own, not trusted from a file beside it.
+check_image_version() {
+	local want have
+	want=$(launcher_version)
+	have=$(gzip -dc "$INITRD" 2>/dev/null | grep -a -m1 -o 'MPSOCKS_IMAGE_VERSION=[^[:space:]]*') || true
+	have=${have#*=}
+	[ "$have" = "$want" ] ||
+		die "the guest image $INITRD is version ${have:-unknown (none recorded)}, this launcher $want: install one release whole"
 }
 
 # The pid of STATE's qemu if it runs: qemu.pid, checked against the QMP path in its command
