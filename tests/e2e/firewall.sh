@@ -99,6 +99,19 @@ both_carry_traffic() {
 	transfer "$PROXY2" "$(tag fw-two)"
 }
 
+# After both_carry_traffic's 1 MiB download through VM2: its status counts what crossed the
+# uplinks for the guest (the download came in; little went out), not the client's 1 MiB that
+# the proxy sent it over tap 0.
+status_counts_uplinks() {
+	local out to from
+	[ -n "$PROXY2" ] || fail "no VM: $VM_ERR"
+	out=$(ip netns exec "$BED_HOST" "$MPSOCKS" status --name "$VM2") || fail "status failed: $out"
+	echo "$out" >&2
+	read -r to from < <(awk '$1 ~ /^eth[0-9]/ {to += $7; from += $10} END {print to + 0, from + 0}' <<<"$out")
+	((from >= MIB)) || fail "from-net bytes over all uplinks: $from, want at least the 1 MiB download"
+	((to < MIB / 4)) || fail "to-net bytes over all uplinks: $to: the client's own traffic is counted"
+}
+
 second_survives_first_down() {
 	[ -n "$PROXY2" ] || fail "no VM: $VM_ERR"
 	[ "$(ip netns exec "$BED_HOST" cat /proc/sys/net/ipv4/ip_forward)" = 1 ] ||
@@ -129,6 +142,7 @@ main() {
 	fi
 	no_routes_to_taps
 	run_test "firewall: two instances at once both carry traffic" both_carry_traffic
+	run_test "status counts the bytes that crossed the uplinks, not the clients' own traffic" status_counts_uplinks
 	vm_down "$VM1"
 	run_test "firewall: the second instance keeps working after the first one's down" second_survives_first_down
 	vm_down "$VM2"

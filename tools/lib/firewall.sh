@@ -88,6 +88,19 @@ create_nft() {
 	nft -f "$STATE/nft.rules" 2>"$STATE/nft.err" || die "nft failed: $(head -n1 "$STATE/nft.err")"
 }
 
+# uplink_bytes: per guest NIC i, "TO FROM": the bytes our accept rules forwarded from tap i out
+# of its uplink and back in (what really crossed the uplink for the guest; the clients' own
+# traffic with the proxy on tap 0 is not forwarded). "- -" where nft cannot tell (not root).
+uplink_bytes() {
+	local i rules to from
+	rules=$(nft list chain ip "$NFT_TABLE" forward 2>/dev/null) || rules=''
+	for i in "${!TAPS[@]}"; do
+		to=$(sed -n "s/^[[:space:]]*iifname \"${TAPS[i]}\" oifname \"${UP_IF[i]}\" counter packets [0-9]* bytes \([0-9]*\) accept.*/\1/p" <<<"$rules")
+		from=$(sed -n "s/^[[:space:]]*iifname \"${UP_IF[i]}\" oifname \"${TAPS[i]}\" ct state established,related counter packets [0-9]* bytes \([0-9]*\) accept.*/\1/p" <<<"$rules")
+		printf '%s %s\n' "${to:--}" "${from:--}"
+	done
+}
+
 # An accept in our table does not stop another table's drop: a packet must pass every base
 # chain of the forward hook. Docker (iptables, FORWARD policy DROP) provides DOCKER-USER for
 # exceptions; a plain FORWARD DROP gets ours at its top. Prints "TOOL CHAIN", or "none".

@@ -1,10 +1,10 @@
 # shellcheck shell=bash
 # tools/mpsocks status (sourced).
 
-# Bytes through each tap, sampled twice a second apart for the rate.
+# Bytes across each uplink for the guest, sampled twice a second apart for the rate.
 cmd_status() {
 	local state pid='' addr
-	local -a rx1=() tx1=()
+	local -a rx1=() tx1=() now=()
 	local rc=0 i rx tx guest_ok sockd_ok link upl
 	parse_options status "$@"
 	state=$(state_dir "$NAME")
@@ -21,23 +21,23 @@ cmd_status() {
 		say "'$NAME': qemu is NOT running (state $state; tools/mpsocks down --name $NAME cleans up)"
 		rc=1
 	fi
-	for i in "${!TAPS[@]}"; do
-		rx1+=("$(cat "/sys/class/net/${TAPS[i]}/statistics/rx_bytes" 2>/dev/null || echo -)")
-		tx1+=("$(cat "/sys/class/net/${TAPS[i]}/statistics/tx_bytes" 2>/dev/null || echo -)")
-	done
+	NFT_TABLE=mpsocks_$NAME
+	while read -r tx rx; do
+		rx1+=("$tx") tx1+=("$rx")
+	done < <(uplink_bytes)
 	sleep 1
+	mapfile -t now < <(uplink_bytes)
 	printf '  %-4s %-12s %-5s %-14s %-15s %-15s %14s %12s %14s %12s\n' nic uplink link tap guest gateway \
 		'to-net bytes' 'to-net/s' 'from-net bytes' 'from-net/s'
 	for i in "${!TAPS[@]}"; do
-		# tap rx = what the guest sends (toward the net), tap tx = what it receives.
-		rx=$(cat "/sys/class/net/${TAPS[i]}/statistics/rx_bytes" 2>/dev/null || echo -)
-		tx=$(cat "/sys/class/net/${TAPS[i]}/statistics/tx_bytes" 2>/dev/null || echo -)
+		# (rx: what the guest sent out of the uplink; tx: what came back to it.)
+		read -r rx tx <<<"${now[i]:-- -}"
 		upl=${UP_IF[i]}
 		link=$(cat "/sys/class/net/$upl/operstate" 2>/dev/null || echo '?')
 		[ "${UP_BACKUP[i]}" = 0 ] || upl+=" (b)"
 		printf '  %-4s %-12s %-5s %-14s %-15s %-15s %14s %12s %14s %12s\n' "eth$i" "$upl" "$link" "${TAPS[i]}" "${GUEST_ADDRS[i]}" "${UP_GW[i]:--}" \
 			"$rx" "$(rate "${rx1[i]}" "$rx")" "$tx" "$(rate "${tx1[i]}" "$tx")"
-		[ "$rx" != - ] || rc=1
+		[ -e "/sys/class/net/${TAPS[i]}" ] || rc=1
 	done
 	sockd_ok="no"
 	if socks_answers "$addr" "$PORT"; then sockd_ok="yes: socks5h://$addr:$PORT"; else rc=1; fi
