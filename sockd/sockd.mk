@@ -1,5 +1,6 @@
 # dante 1.4.2's sockd from Debian's source package: static, musl, stripped, linked with the
-# socket()/setsockopt() wrappers of sockd/mptcp_socket.c so that its TCP sockets are MPTCP.
+# socket()/setsockopt() wrappers of sockd/mptcp_socket.c so that its TCP sockets are MPTCP, and
+# the getspnam() wrapper of sockd/own_users.c so that the exit has users of its own.
 DANTE_VERSION := 1.4.2
 DANTE_ORIG := dante_$(DANTE_VERSION)+dfsg.orig.tar.xz
 # A local archive instead of apt; checked against the pinned sha256 of $(DANTE_ORIG) all the same.
@@ -21,7 +22,8 @@ DANTE_CONFIGURE := --disable-client --disable-preload --disable-pidfile \
 # 16 KiB (2 MiB per 32-session io child) keeps throughput; UDP, which needs a whole datagram in
 # one buffer, is not offered (command: connect).
 DANTE_CFLAGS := -Os -ffunction-sections -fdata-sections -DSOCKD_BUFSIZE=16384
-DANTE_LDFLAGS := -all-static -Wl,--gc-sections -Wl,--wrap=socket -Wl,--wrap=setsockopt
+DANTE_LDFLAGS := -all-static -Wl,--gc-sections -Wl,--wrap=socket -Wl,--wrap=setsockopt \
+	-Wl,--wrap=getspnam
 
 .PHONY: sockd
 sockd: $(O)/bin/sockd
@@ -66,15 +68,21 @@ $(DANTE_DIR)/config.status: $(DANTE_DIR)/.extracted $(DANTE_ARGS_STAMP) $(MUSL_G
 	$(MAKE) -C $(DANTE_DIR) clean > /dev/null
 	touch $@
 
-$(SOCKD_OBJ)/mptcp_socket.o: $(TOP)/sockd/mptcp_socket.c $(TOP)/sockd/mptcp_socket.h $(MUSL_GCC)
+# Our objects in sockd: the link-time wrappers, and route_credentials (called by
+# sockd/patches/route-own-credentials.patch, which includes its header from sockd/).
+SOCKD_WRAPPERS := $(SOCKD_OBJ)/mptcp_socket.o $(SOCKD_OBJ)/own_users.o \
+	$(SOCKD_OBJ)/route_credentials.o
+$(SOCKD_OBJ)/%.o: $(TOP)/sockd/%.c $(TOP)/sockd/%.h $(MUSL_GCC)
 	@mkdir -p $(@D)
 	$(MUSL_GCC) -std=c11 $(GUEST_CFLAGS) -c -o $@ $<
 
-# dante's own make is incremental; the wrapper object rides in through LIBS.
-$(DANTE_DIR)/sockd/sockd: $(DANTE_DIR)/config.status $(SOCKD_OBJ)/mptcp_socket.o
+# dante's own make is incremental; our objects ride in through LIBS. dante's makefile
+# does not know them, so the binary is removed to have it linked again when one changed.
+$(DANTE_DIR)/sockd/sockd: $(DANTE_DIR)/config.status $(SOCKD_WRAPPERS)
 	$(call banner,sockd dante $(DANTE_VERSION))
-	nice $(MAKE) -C $(DANTE_DIR) -j$(JOBS) CFLAGS='$(DANTE_CFLAGS)' LDFLAGS='$(DANTE_LDFLAGS)' \
-		LIBS='$(SOCKD_OBJ)/mptcp_socket.o' > $(DANTE_DIR)/make.out 2>&1 || \
+	rm -f $@
+	nice $(MAKE) -C $(DANTE_DIR) -j$(JOBS) CFLAGS='$(DANTE_CFLAGS) -I$(TOP)/sockd' LDFLAGS='$(DANTE_LDFLAGS)' \
+		LIBS='$(SOCKD_WRAPPERS)' > $(DANTE_DIR)/make.out 2>&1 || \
 		{ tail -30 $(DANTE_DIR)/make.out; echo "sockd: build failed, see $(DANTE_DIR)/make.out" >&2; exit 1; }
 	touch $@
 
@@ -82,6 +90,8 @@ $(DANTE_DIR)/sockd/sockd: $(DANTE_DIR)/config.status $(SOCKD_OBJ)/mptcp_socket.o
 $(O)/bin/sockd: $(DANTE_DIR)/sockd/sockd
 	@nm $< | grep -q ' T __wrap_socket$$' && nm $< | grep -q ' T __wrap_setsockopt$$' || \
 		{ echo "sockd: $< lacks the MPTCP socket wrappers" >&2; exit 1; }
+	@nm $< | grep -q ' T __wrap_getspnam$$' || \
+		{ echo "sockd: $< lacks the getspnam wrapper (sockd/own_users.c)" >&2; exit 1; }
 	@file $< | grep -q 'statically linked' || { echo "sockd: $< is not static: $$(file -b $<)" >&2; exit 1; }
 	@mkdir -p $(@D)
 	strip -o $@ $<
@@ -92,3 +102,19 @@ $(B)/tests/test_mptcp_socket: $(TOP)/tests/unit/test_mptcp_socket.c $(TOP)/sockd
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -Wall -Wextra -O2 -I$(TOP)/sockd -I$(TOP)/tests/unit -o $@ \
 		$(TOP)/tests/unit/test_mptcp_socket.c $(TOP)/sockd/mptcp_socket.c
+
+UNIT_TESTS += $(B)/tests/test_own_users
+$(B)/tests/test_own_users: $(TOP)/tests/unit/test_own_users.c $(TOP)/sockd/own_users.c \
+		$(TOP)/sockd/own_users.h $(TOP)/tests/unit/check.h
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -O2 -I$(TOP)/sockd -I$(TOP)/tests/unit -o $@ \
+		$(TOP)/tests/unit/test_own_users.c $(TOP)/sockd/own_users.c -lcrypt
+
+UNIT_TESTS += $(B)/tests/test_route_credentials
+$(B)/tests/test_route_credentials: $(TOP)/tests/unit/test_route_credentials.c \
+		$(TOP)/sockd/route_credentials.c $(TOP)/sockd/route_credentials.h \
+		$(TOP)/sockd/own_users.c $(TOP)/sockd/own_users.h $(TOP)/tests/unit/check.h
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -O2 -I$(TOP)/sockd -I$(TOP)/tests/unit -o $@ \
+		$(TOP)/tests/unit/test_route_credentials.c $(TOP)/sockd/route_credentials.c \
+		$(TOP)/sockd/own_users.c
