@@ -88,6 +88,52 @@ vm_down() {
 	timeout 60 ip netns exec "$BED_HOST" "$MPSOCKS" down --name "$1" >&2 2>&1 || true
 }
 
+# The bed's exit: tools/mpsocks exit run natively in BED_INET (the user's VPS) at
+# BED_EXIT_ADDR:BED_EXIT_PORT with the login EXIT_LOGIN, for clients from the uplinks' side.
+EXIT_LOGIN=vps:s3cret
+
+# exit_up NAME [LAUNCHER ARGS]: tools/mpsocks exit --detach inside BED_INET; fine only with its
+# "exit ready: ADDR:PORT" line, which sets EXIT_AT=ADDR:PORT. On failure sets EXIT_ERR and
+# returns 1.
+exit_up() {
+	local name=$1 n=1 out
+	shift
+	EXIT_ERR='' EXIT_AT=''
+	if [ ! -x "$MPSOCKS" ]; then
+		EXIT_ERR="launcher $MPSOCKS missing"
+		return 1
+	fi
+	bed_register_exit "$name"
+	while [ -e "$BED_LOGS/$name.exit.$n" ]; do n=$((n + 1)); done
+	out=$BED_LOGS/$name.exit.$n
+	echo "exit_up: $MPSOCKS exit --detach --name $name --listen $BED_EXIT_ADDR --port $BED_EXIT_PORT $*" >&2
+	if ! timeout 60 ip netns exec "$BED_INET" "$MPSOCKS" exit --detach --name "$name" --listen "$BED_EXIT_ADDR" \
+		--port "$BED_EXIT_PORT" --user "$EXIT_LOGIN" --allow 198.18.0.0/16 "$@" >"$out" 2>&1 </dev/null; then
+		EXIT_ERR="mpsocks exit failed: $(grep -v '^$' "$out" | tail -n 1)"
+		cat "$out" >&2
+		return 1
+	fi
+	if ! grep -qF "exit ready: $BED_EXIT_ADDR:$BED_EXIT_PORT" "$out"; then
+		EXIT_ERR="mpsocks exit --detach printed no 'exit ready: $BED_EXIT_ADDR:$BED_EXIT_PORT' line"
+		cat "$out" >&2
+		return 1
+	fi
+	EXIT_AT=$BED_EXIT_ADDR:$BED_EXIT_PORT
+	echo "exit_up: $name ready at $EXIT_AT" >&2
+}
+
+# need_exit: first line of every test that needs the exit the group started.
+need_exit() { [ -n "${EXIT_AT:-}" ] || fail "no exit: ${EXIT_ERR:-not started}"; }
+
+# exit_down NAME: tools/mpsocks down of the exit (in BED_INET), keeping its logs; its status.
+exit_down() {
+	local f
+	for f in "/run/mpsocks/$1"/*.log; do
+		[ ! -f "$f" ] || cp "$f" "$BED_LOGS/$1.$(basename "$f")" 2>/dev/null || true
+	done
+	timeout 60 ip netns exec "$BED_INET" "$MPSOCKS" down --name "$1" >&2 2>&1 </dev/null
+}
+
 # need_vm: first line of every test that needs the instance the group booted.
 need_vm() { [ -n "${PROXY:-}" ] || fail "no VM: ${VM_ERR:-not booted}"; }
 
@@ -186,21 +232,27 @@ await_mark() {
 	kill -0 "$pid" 2>/dev/null || fail "the download ended before the cut: nothing tested"
 }
 
-# concurrent N: N transfers of 1 MiB at once through the proxy of instance $VM, each checked,
-# and no OOM kill in its console meanwhile.
+# concurrent N [HOST]: N transfers of 1 MiB at once through the proxy of instance $VM from the
+# server at HOST (default the MPTCP server), each checked, and no OOM kill in its console
+# meanwhile. Says on stderr how long until the last of them had its first byte (the setup rate).
 concurrent() {
-	local n=$1 i dir=$BED_DIR/par base sums line bad=0 t ooms
+	local n=$1 host=${2:-$BED_SERVER_ADDR} i dir=$BED_DIR/par base sums line bad=0 t ooms t0 t1 last
 	need_vm
 	ooms=$(count_lines 'Out of memory' "$(console_log "$VM")")
 	mkdir -p "$dir"
 	base=$(tag par)
 	for ((i = 0; i < n; i++)); do
-		printf 'url = "%s"\noutput = "%s"\n' \
-			"$(server_url ip "/bytes/$MIB?tag=$base-$i")" "$dir/$i"
+		printf 'url = "http://%s/bytes/%s?tag=%s"\noutput = "%s"\n' "$host" "$MIB" "$base-$i" "$dir/$i"
 	done >"$dir/curl.conf"
+	t0=$(date +%s.%N)
 	# 1 MiB each: 60 s is ample even for 200 at once under TCG; a stuck proxy fails quickly.
-	curl_socks ip --max-time 60 --parallel --parallel-immediate --parallel-max "$n" -K "$dir/curl.conf" ||
-		echo "curl reported failures; checking each transfer" >&2
+	curl_socks ip --max-time 60 --parallel --parallel-immediate --parallel-max "$n" -K "$dir/curl.conf" \
+		-w '%{time_starttransfer}\n' >"$dir/first" || echo "curl reported failures; checking each transfer" >&2
+	t1=$(date +%s.%N)
+	last=$(sort -g "$dir/first" | tail -n 1)
+	echo "$n connections: all done after $(echo "$t1 - $t0" | bc) s; the last first byte came $last s after its" \
+		"start: >= $(echo "scale=1; $n / ($last + 0.001)" | bc) connections set up per second" >&2
+	rm -f "$dir/first"
 	# Each file must be exactly the server's stream for its tag, computed here (the server logs
 	# a connection only once the proxy closed its side, which may lag).
 	sums=$(cd "$dir" && sha256sum -- [0-9]*)
@@ -214,7 +266,7 @@ concurrent() {
 	done
 	rm -rf "$dir"
 	sleep 2
-	echo "server lines for the $n connections after 2 s: $(count_lines " tag=$base-" "$BED_SERVER_LOG")" >&2
+	echo "server lines for the $n connections after 2 s: $(cat "$BED_SERVER_LOG" "${BED_FAR_LOG:-/dev/null}" | count_lines " tag=$base-" -)" >&2
 	[ "$bad" = 0 ] || fail "$bad of $n transfers missing or corrupt"
 	# All arriving is not enough if the guest had to kill a process for memory on the way.
 	[ "$(count_lines 'Out of memory' "$(console_log "$VM")")" = "$ooms" ] ||
