@@ -1,0 +1,347 @@
+#!/usr/bin/env bash
+# The exit: tools/mpsocks exit runs the static sockd natively in the internet namespace (the
+# user's VPS, BED_EXIT_ADDR:BED_EXIT_PORT); a guest started with --exit chains every CONNECT
+# through it, so MPTCP runs guest <-> exit and plain TCP exit <-> the far namespace's server,
+# which nothing else can reach (tests/bed/bed.sh). One exit and one guest with 3 uplinks (no
+# client credentials, debug shell) serve every test; the last one takes both down and compares
+# both namespaces with the snapshot taken before anything started.
+set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+source "$TOP/tests/e2e/lib.sh"
+PY=$(command -v /usr/bin/python3 || command -v python3)
+VM=$(printf 't%05dx' $(($$ % 100000)))
+EXIT=$(printf 't%05de' $(($$ % 100000)))
+
+# plain_url MODE PATH: the far server's URL by IP or by name.
+plain_url() {
+	if [ "$1" = name ]; then echo "http://$BED_FAR_NAME$2"; else echo "http://$BED_FAR_ADDR$2"; fi
+}
+
+# far_line TAG: the far server's own line for TAG (not the MPTCP server's), failing without one.
+far_line() {
+	local line
+	line=$(wait_report "$1")
+	grep -q " tag=$1 " "$BED_FAR_LOG" || fail "$1 did not reach the plain-TCP server: $line"
+	echo "$line"
+}
+
+# via_exit: the far server saw the exit as its peer, over plain TCP.
+via_exit() {
+	[[ $(bed_field "$1" peer) == "$BED_FAR_GW":* ]] || fail "the plain server's peer was $(bed_field "$1" peer), not the exit ($BED_FAR_GW)"
+	[ "$(bed_field "$1" mptcp)" = 0 ] || fail "the plain server saw MPTCP"
+}
+
+# transfer_both_ways MODE: 20 MiB down then 20 MiB up between the plain server and a client of
+# the guest, both checked; by name, the exit (not the guest) must have resolved the name.
+transfer_both_ways() {
+	local mode=$1 down up file resp asked_exit asked_guest
+	need_vm
+	need_exit
+	down=$(tag "xdown-$mode") up=$(tag "xup-$mode")
+	asked_exit=$(count_lines "query\[A\] $BED_FAR_NAME from 198\.51\.100\." "$BED_DIR/dnsmasq.log")
+	asked_guest=$(count_lines "query\[A\] $BED_FAR_NAME from 198\.18\." "$BED_DIR/dnsmasq.log")
+	curl_socks "$mode" -o "$BED_DIR/$down" "$(plain_url "$mode" "/bytes/$((20 * MIB))?tag=$down")"
+	check_download "$down" "$BED_DIR/$down" $((20 * MIB))
+	via_exit "$(far_line "$down")"
+	rm -f "$BED_DIR/$down"
+	file=$(random_file "$BED_DIR/upload-20m" 20)
+	resp=$(curl_socks "$mode" -T "$file" "$(plain_url "$mode" "/upload?tag=$up")")
+	check_upload "$up" "$file" "$resp"
+	via_exit "$(far_line "$up")"
+	[ "$mode" = ip ] && return 0
+	[ "$(count_lines "query\[A\] $BED_FAR_NAME from 198\.51\.100\." "$BED_DIR/dnsmasq.log")" -gt "$asked_exit" ] ||
+		fail "the exit never asked the bed's DNS server for $BED_FAR_NAME"
+	[ "$(count_lines "query\[A\] $BED_FAR_NAME from 198\.18\." "$BED_DIR/dnsmasq.log")" = "$asked_guest" ] ||
+		fail "the guest resolved $BED_FAR_NAME itself instead of leaving it to the exit"
+}
+
+# exit_subflows: while a download runs, the exit's sockets (ss -tni in BED_INET: the subflows
+# carry tcp-ulp-mptcp with the token of their MPTCP connection) show one connection with one
+# subflow from each uplink's address.
+exit_subflows() {
+	local t mark pid out ss peers want="198.18.0.2 198.18.1.2 198.18.2.2 "
+	need_vm
+	need_exit
+	t=$(tag xsubflows) mark=$BED_DIR/mark-$t out=$BED_DIR/get-$t
+	in_host "$MPTCP_GET" --socks "$PROXY" --for 4 --mark $((2 * MIB)) "$mark" "$BED_FAR_ADDR" "$BED_FAR_PORT" \
+		"/bytes/$((1 << 34))?tag=$t" >"$out" &
+	pid=$!
+	await_mark "$pid" "$mark" 2
+	sleep 0.5
+	ss=$(ip netns exec "$BED_INET" ss -tniH state established "( sport = :$BED_EXIT_PORT )")
+	ip netns exec "$BED_INET" ss -MniH >&2
+	wait "$pid" || fail "the download failed: $(cat "$out")"
+	echo "client: $(cat "$out")"
+	echo "$ss"
+	# Each token with the peers of its subflows; the download is the one with the most.
+	peers=$(awk '/^[0-9]/ {p = $NF; sub(/:[0-9]+$/, "", p)}
+		match($0, /tcp-ulp-mptcp [^ ]* token:[^ ]*\/[0-9a-f]+/) {
+			tok = substr($0, RSTART, RLENGTH); sub(/.*\//, "", tok); print tok, p }' <<<"$ss" |
+		sort -u | awk '{n[$1]++; a[$1] = a[$1] $2 " "} END {for (k in n) print n[k], a[k]}' |
+		sort -rn | head -n 1 | cut -d' ' -f2-)
+	echo "the exit's subflows of the download come from: [${peers% }]"
+	[ "$peers" = "$want" ] || fail "the exit saw subflows from [${peers% }], want [${want% }]"
+	via_exit "$(far_line "$t")"
+}
+
+# route_to_exit: a route from the host namespace to the exit through uplink 0, removed when the
+# test ends (clients of the host side normally reach only the guest).
+route_to_exit() {
+	trap 'in_host ip route del "$BED_EXIT_ADDR/32" 2>/dev/null || true' EXIT
+	in_host ip route replace "$BED_EXIT_ADDR/32" via 198.18.0.1 dev up0
+}
+
+# aggregation: uplinks shaped to 20 Mbit/s; goodput from the plain server through the guest's 3
+# uplinks and the exit vs one uplink's (a plain TCP client on the host side through uplink 0
+# and the same exit), measured one after the other.
+aggregation() {
+	local one three r t
+	need_vm
+	need_exit
+	route_to_exit
+	trap 'in_host ip route del "$BED_EXIT_ADDR/32" 2>/dev/null || true; bed_unshape' EXIT
+	bed_shape 20mbit
+	t=$(tag xone)
+	one=$(in_host "$MPTCP_GET" --socks "$EXIT_AT" --user "$EXIT_LOGIN" --for 6 "$BED_FAR_ADDR" "$BED_FAR_PORT" \
+		"/bytes/$((1 << 34))?tag=$t")
+	echo "one uplink, plain TCP through the exit: $one"
+	t=$(tag xthree)
+	three=$(in_host "$MPTCP_GET" --socks "$PROXY" --for 8 "$BED_FAR_ADDR" "$BED_FAR_PORT" "/bytes/$((1 << 34))?tag=$t")
+	echo "3 uplinks through the guest and the exit: $three"
+	via_exit "$(far_line "$t")"
+	r=$(echo "scale=3; $(bed_field "$three" mbit) / $(bed_field "$one" mbit)" | bc)
+	echo "goodput to the plain server: $(bed_field "$three" mbit) Mbit/s = $r x one uplink ($(bed_field "$one" mbit) Mbit/s)," \
+		"$(echo "scale=3; $r / 3" | bc) of 3 x one uplink (figure: make bench)"
+	[ "$(echo "$r >= 2.0" | bc)" = 1 ] || fail "3 uplinks through the exit gave only $r x one uplink (want >= 2.0)"
+}
+
+# failover UPLINK: uplink UPLINK cut once 6 MiB of a 30 MiB download from the plain server (uplinks
+# at 20 Mbit/s) arrived; the download completes intact and the cut uplink had carried data.
+failover() {
+	local cut=$1 t out line total=$((30 * MIB)) mark pid rx0 rx1
+	need_vm
+	need_exit
+	t=$(tag "xfailover$cut") mark=$BED_DIR/mark-$t out=$BED_DIR/get-$t
+	# shellcheck disable=SC2064 # $cut now: the trap runs after this function's locals are gone
+	trap "bed_unshape; bed_link $cut up" EXIT
+	bed_shape 20mbit
+	rx0=$(bed_rx_bytes "$cut")
+	in_host "$MPTCP_GET" --socks "$PROXY" --mark $((6 * MIB)) "$mark" "$BED_FAR_ADDR" "$BED_FAR_PORT" \
+		"/bytes/$total?tag=$t" >"$out" &
+	pid=$!
+	await_mark "$pid" "$mark" 6
+	rx1=$(bed_rx_bytes "$cut")
+	bed_link "$cut" down
+	echo "uplink $cut down at $(date +%T.%N), after it carried $(((rx1 - rx0) / 1024)) KiB of the download" >&2
+	wait "$pid" || fail "the download failed after uplink $cut went down: $(cat "$out")"
+	line=$(far_line "$t")
+	echo "client: $(cat "$out")"
+	echo "plain server: $line"
+	[ "$(bed_field "$(cat "$out")" bytes)" = "$total" ] || fail "got $(cat "$out")"
+	[ "$(bed_field "$(cat "$out")" sha256)" = "$(bed_field "$line" sha256_out)" ] || fail "sha256 differs after the failover"
+	echo "stall (longest receive gap) with uplink $cut cut: $(bed_field "$(cat "$out")" max_gap_ms) ms"
+	[ $((rx1 - rx0)) -gt $MIB ] || fail "uplink $cut carried only $((rx1 - rx0)) bytes before the cut"
+}
+
+# refused_direct TAG [CURL ARGS]: a client on the host side asks the exit itself for the plain
+# server; curl must fail at the SOCKS stage (97) and the server never see the request.
+refused_direct() {
+	local t=$1 rc=0
+	shift
+	need_exit
+	route_to_exit
+	in_host curl -sS --max-time 20 --socks5 "$EXIT_AT" "$@" -o /dev/null \
+		"$(plain_url ip "/bytes/$MIB?tag=$t")" || rc=$?
+	[ "$rc" = 97 ] || fail "curl exit $rc, want 97 (refused by the exit)"
+	sleep 0.5
+	[ -z "$(bed_report "$t")" ] || fail "the request reached the plain server"
+}
+
+# direct_login_works: the same client with the exit's login gets 1 MiB intact (the refusals
+# above are the exit's doing, not an unreachable exit).
+direct_login_works() {
+	local t
+	need_exit
+	route_to_exit
+	t=$(tag xdirect)
+	in_host curl -sS --max-time 20 --socks5 "$EXIT_AT" --proxy-user "$EXIT_LOGIN" -o "$BED_DIR/$t" \
+		"$(plain_url ip "/bytes/$MIB?tag=$t")"
+	check_download "$t" "$BED_DIR/$t" "$MIB"
+	rm -f "$BED_DIR/$t"
+}
+
+# exit_sockd_pid: the exit's main sockd (the one in BED_INET whose parent is no sockd).
+exit_sockd_pid() {
+	local pid
+	for pid in $(ip netns pids "$BED_INET"); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sockd ] || continue
+		[ "$(cat "/proc/$(awk '{print $4}' "/proc/$pid/stat")/comm" 2>/dev/null)" = sockd ] || echo "$pid"
+	done
+}
+
+# garbage_case CASE: one malformed or refused request after the exit's login, then a CONNECT
+# with the login must still work (tests/e2e/socks_garbage.py).
+garbage_case() {
+	need_exit
+	route_to_exit
+	in_host "$PY" "$TOP/tests/e2e/socks_garbage.py" --user "$EXIT_LOGIN" "$BED_EXIT_ADDR" "$BED_EXIT_PORT" \
+		"$BED_FAR_ADDR" "$BED_FAR_PORT" "$1" || fail "see log: $1"
+}
+
+# same_exit_pid PID: the exit's sockd is still the process it was before the malformed input.
+same_exit_pid() {
+	need_exit
+	[ -n "$1" ] || fail "no sockd process of the exit found in $BED_INET"
+	[ "$(exit_sockd_pid)" = "$1" ] || fail "the exit's sockd was $1, now '$(exit_sockd_pid | tr '\n' ' ')'"
+}
+
+# mem_sampler FILE: every 0.2 s, "PSS_KIB RSS_KIB PROCS QEMU_RSS_KIB" of the exit's sockd
+# processes and of the guest's qemu, until killed.
+mem_sampler() {
+	local pid pss rss n q
+	set +eE # processes come and go between the listing and the reading
+	trap - ERR
+	while :; do
+		pss=0 rss=0 n=0
+		for pid in $(ip netns pids "$BED_INET"); do
+			[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sockd ] || continue
+			q=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+			rss=$((rss + ${q:-0}))
+			q=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null)
+			pss=$((pss + ${q:-0}))
+			n=$((n + 1))
+		done
+		q=$(awk '/^VmRSS:/ {print $2}' "/proc/$(cat "/run/mpsocks/$VM/qemu.pid" 2>/dev/null)/status" 2>/dev/null)
+		echo "$pss $rss $n ${q:-0}" >>"$1"
+		sleep 0.2
+	done
+}
+
+# concurrent_through_exit: 200 transfers of 1 MiB at once from the plain server; the exit's and
+# the guest's memory at the peak, and the guest's own view of its memory meanwhile.
+concurrent_through_exit() {
+	local samples=$BED_DIR/mem-samples sock=/run/mpsocks/$VM/console.sock
+	need_vm
+	need_exit
+	: >"$samples"
+	mem_sampler "$samples" &
+	# shellcheck disable=SC2064 # the sampler's PID now
+	trap "kill $! 2>/dev/null || true" EXIT
+	# The guest's view, asked for at the load's start through its debug shell.
+	{ sleep 2; printf '\ngrep -E "^Mem(Total|Available)" /proc/meminfo\n'; sleep 2; } |
+		timeout 6 socat - "UNIX-CONNECT:$sock" >/dev/null 2>&1 &
+	concurrent 200 "$BED_FAR_ADDR"
+	[ "$(awk '$3 > 0' "$samples" | wc -l)" -gt 0 ] || fail "no sample found the exit's sockd processes"
+	echo "exit sockd at the peak (by PSS): $(sort -n "$samples" | tail -n 1 |
+		awk '{printf "PSS %.1f MiB, RSS sum %.1f MiB over %d processes", $1 / 1024, $2 / 1024, $3}');" \
+		"before the load: $(head -n 1 "$samples" | awk '{printf "PSS %.1f MiB over %d", $1 / 1024, $3}')"
+	echo "guest: qemu RSS at most $(sort -k4 -n "$samples" | tail -n 1 | awk '{printf "%.1f MiB", $4 / 1024}');" \
+		"inside: $(grep -ao 'Mem[A-Za-z]*: *[0-9]* kB' "$(console_log "$VM")" | tail -n 2 | tr -s ' ' | tr '\n' ' ')"
+}
+
+# restart_exit: the exit taken down and started again while the guest runs. While it is down,
+# connections through the guest fail; after exit --detach returned, the time until a new
+# connection works again (<= 2 s).
+restart_exit() {
+	local t0 t1 t2 i probe=$BED_DIR/probe-x ok=""
+	need_vm
+	need_exit
+	exit_down "$EXIT" || fail "mpsocks down --name $EXIT failed"
+	! curl_socks ip --max-time 10 -o /dev/null "$(plain_url ip "/bytes/1024?tag=$(tag xdown)")" 2>/dev/null ||
+		fail "a connection through the guest worked while the exit was down: the guest does not chain"
+	t0=$(date +%s.%N)
+	exit_up "$EXIT" || fail "$EXIT_ERR"
+	t1=$(date +%s.%N)
+	for ((i = 0; i < 100; i++)); do
+		if in_host curl -s --max-time 1 --socks5 "$PROXY" -o "$probe" "$(plain_url ip "/bytes/1024?tag=$(tag xprobe)")" &&
+			[ "$(stat -c %s "$probe")" = 1024 ]; then
+			ok=1
+			break
+		fi
+		sleep 0.05
+	done
+	t2=$(date +%s.%N)
+	[ -n "$ok" ] || fail "no connection through the guest worked within $(echo "$t2 - $t1" | bc) s of the exit's return"
+	echo "exit --detach took $(echo "$t1 - $t0" | bc) s; the first new connection through the guest worked" \
+		"$(echo "$t2 - $t1" | bc) s after it returned ($i failed tries before)"
+	[ "$(echo "$t2 - $t1 <= 2" | bc)" = 1 ] || fail "connections worked again only $(echo "$t2 - $t1" | bc) s after the exit's return"
+}
+
+# snapshot NS: a namespace's network state and process count, in a comparable form.
+snapshot() {
+	local ns=$1
+	echo "# links"
+	ip -n "$ns" -br link show | awk '{print $1, $3}' | sed 's/@[^ ]*//'
+	echo "# addresses"
+	ip -n "$ns" -br addr show
+	echo "# rules"
+	ip -n "$ns" rule show
+	ip -n "$ns" -6 rule show
+	echo "# routes"
+	ip -n "$ns" route show table all
+	echo "# nft"
+	ip netns exec "$ns" nft list ruleset
+	echo "# mptcp"
+	ip -n "$ns" mptcp endpoint show
+	ip -n "$ns" mptcp limits show
+	echo "# processes in the namespace"
+	ip netns pids "$ns" | wc -l
+}
+
+snapshots() { snapshot "$BED_HOST" && snapshot "$BED_INET"; }
+
+# nothing_left: down of the guest and of the exit (twice each: fine) leave both namespaces as
+# the snapshot before the group, no state directory and no process of either.
+nothing_left() {
+	local d i
+	[ -s "$BED_DIR/x-before" ] || fail "no snapshot from before the group"
+	need_vm
+	need_exit
+	vm_down "$VM"
+	exit_down "$EXIT" || fail "mpsocks down --name $EXIT (the exit) failed"
+	# The guest's processes leave as down returns; give the namespaces' lists a moment.
+	for ((i = 0; i < 20; i++)); do
+		snapshots >"$BED_DIR/x-after"
+		diff -q "$BED_DIR/x-before" "$BED_DIR/x-after" >/dev/null && break
+		sleep 0.1
+	done
+	if ! d=$(diff "$BED_DIR/x-before" "$BED_DIR/x-after"); then
+		echo "$d" >&2
+		fail "left behind: $(grep '^[<>]' <<<"$d" | head -n 3 | tr '\n' ' ')"
+	fi
+	for d in "/run/mpsocks/$VM" "/run/mpsocks/$EXIT"; do
+		[ ! -e "$d" ] || fail "state directory $d is left: $(find "$d" -mindepth 1 -printf '%f ')"
+	done
+	! pgrep -f "/run/mpsocks/($VM|$EXIT)/|mpsocks-($VM|$EXIT)( |$)" >/dev/null ||
+		fail "processes are left: $(pgrep -af "/run/mpsocks/($VM|$EXIT)/|mpsocks-($VM|$EXIT)( |$)" | head -n 2)"
+	ip netns exec "$BED_HOST" "$MPSOCKS" down --name "$VM" >&2 || fail "a second down of the guest failed"
+	ip netns exec "$BED_INET" "$MPSOCKS" down --name "$EXIT" >&2 || fail "a second down of the exit failed"
+}
+
+main() {
+	local c pid
+	snapshots >"$BED_DIR/x-before"
+	exit_up "$EXIT" || true
+	vm_up "$VM" --debug --exit "$BED_EXIT_ADDR:$BED_EXIT_PORT" --exit-user "$EXIT_LOGIN" \
+		--uplink up0@198.18.0.1 --uplink up1@198.18.1.1 --uplink up2@198.18.2.1 || true
+	run_test "exit: 20 MiB down and 20 MiB up between a plain-TCP server and the guest's client, intact (sha256), the server's peer is the exit" transfer_both_ways ip
+	run_test "exit: the same by name (socks5h): the exit, not the guest, resolves it" transfer_both_ways name
+	run_test "exit: one MPTCP connection at the exit with a subflow from each of the 3 uplinks (ss -tni in its namespace)" exit_subflows
+	run_test "exit: 3 uplinks of 20 Mbit/s through the exit give >= 2 x one uplink's goodput to the plain server" aggregation
+	run_test "exit: download from the plain server survives losing a joined subflow's uplink (sha256 intact)" failover 1
+	run_test "exit: download from the plain server survives losing the initial subflow's uplink (sha256 intact)" failover 0
+	run_test "exit: a client of its own with the exit's login gets 1 MiB intact" direct_login_works
+	run_test "exit: a client offering no credentials is refused" refused_direct "$(tag xnone)"
+	run_test "exit: a wrong password is refused" refused_direct "$(tag xwrong)" --proxy-user "${EXIT_LOGIN%%:*}:wrong"
+	run_test "exit: a wrong user name is refused" refused_direct "$(tag xwronguser)" --proxy-user "mallory:${EXIT_LOGIN#*:}"
+	pid=$(exit_sockd_pid)
+	while read -r c; do
+		run_test "exit: refuses, and still serves after, with its login: $c" garbage_case "$c"
+	done < <("$PY" "$TOP/tests/e2e/socks_garbage.py" --list)
+	run_test "exit: its sockd kept running through the malformed and refused requests" same_exit_pid "$pid"
+	run_test "exit: 200 concurrent connections of 1 MiB each through the guest and the exit arrive intact" concurrent_through_exit
+	run_test "exit: restarted while the guest runs, new connections work within 2 s of its return" restart_exit
+	run_test "exit: down of the guest and of the exit leaves nothing in either namespace" nothing_left
+}
+
+main
