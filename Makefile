@@ -33,6 +33,7 @@ include initramfs/initramfs.mk
 include tests/tests.mk
 include hw/hw.mk
 include exit/exit.mk
+include release/release.mk
 
 .PHONY: all deps run sizes clean distclean help
 all: kernel initramfs
@@ -64,6 +65,9 @@ help:
 	@echo '  bench          the benchmark table (ratios, medians, conditions)'
 	@echo '  efi usb        the hardware image: out/mpsocks.efi, out/mpsocks-usb.img (hw/README.md)'
 	@echo '  exit-bundle    out/mpsocks-exit.tar.gz: the exit for a VPS (sockd, launcher, systemd unit)'
+	@echo '  dist           out/mpsocks-VERSION-x86_64.tar.gz: launcher, images, man page, unit (reproducible)'
+	@echo '  install uninstall   PREFIX=/usr/local DESTDIR=: mpsocks on PATH, images in PREFIX/share/mpsocks'
+	@echo '  check-repro    two clean builds of HEAD in /tmp, compared byte for byte (~15 min on 2 cores)'
 	@echo '  test-hw        only the hardware image test under OVMF (also a group of make test)'
 	@echo '  sizes          sizes of the kernel, the initramfs and each guest program'
 	@echo '  deps           install missing build and run dependencies (apt-get)'
