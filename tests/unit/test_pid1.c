@@ -5,7 +5,8 @@
  * network namespace: some before init starts, one while it waits, one after it gave up
  * waiting. Checks the console lines of the contract, the kernel's state, SOCKS with
  * username/password through the real sockd, restart after a crash, a DHCP uplink whose leases
- * udhcpc's script reports and init applies, and power off (in a PID namespace,
+ * udhcpc's script reports and init applies, every CONNECT through an exit (a real sockd with
+ * credentials of its own), and power off (in a PID namespace,
  * reboot(RB_POWER_OFF) ends init with SIGINT). Needs root. */
 #include <crypt.h>
 #include <dirent.h>
@@ -616,6 +617,173 @@ static void scenario_empty(struct check *c)
 	sh("rm -rf '%s'", r.root);
 }
 
+/* A one-shot TCP server in the network namespace of process ns_pid: accepts one connection,
+ * writes text, exits. Returns once it listens: its pid, or -1. */
+static pid_t serve_once(pid_t ns_pid, const char *addr, int port, const char *text)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+	int one = 1, fd, c, up[2];
+	char path[64], b;
+	pid_t pid;
+
+	if (pipe(up) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ns_pid);
+		fd = open(path, O_RDONLY);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) != 0)
+			_exit(1);
+		close(fd);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		inet_pton(AF_INET, addr, &sa.sin_addr);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 4) != 0 ||
+		    write(up[1], "", 1) != 1)
+			_exit(1);
+		alarm(20);
+		c = accept(fd, NULL, NULL);
+		if (c >= 0 && write(c, text, strlen(text)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(up[1]);
+	c = pid > 0 && read(up[0], &b, 1) == 1;
+	close(up[0]);
+	return c ? pid : -1;
+}
+
+/* SOCKS5 CONNECT without login to name:port through the proxy at addr:1080; reads what the
+ * target sends into got. The reply code (0 = granted), or -1. */
+static int socks_connect_name(const char *addr, const char *name, int port, char *got, size_t size)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(1080) };
+	unsigned char buf[300], reply[10];
+	struct timeval tv = { 10, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), r = -1;
+	size_t n = 0, len = strlen(name);
+	ssize_t k;
+
+	got[0] = '\0';
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || write(fd, "\x05\x01\x00", 3) != 3 ||
+	    read(fd, reply, 2) != 2 || reply[1] != 0)
+		goto out;
+	buf[n++] = 5, buf[n++] = 1, buf[n++] = 0, buf[n++] = 3, buf[n++] = (unsigned char)len;
+	memcpy(buf + n, name, len);
+	n += len;
+	buf[n++] = (unsigned char)(port >> 8), buf[n++] = (unsigned char)port;
+	if (write(fd, buf, n) != (ssize_t)n || read(fd, reply, 10) != 10)
+		goto out;
+	r = reply[1];
+	k = r == 0 ? read(fd, got, size - 1) : 0;
+	got[k > 0 ? k : 0] = '\0';
+out:
+	close(fd);
+	return r;
+}
+
+/* mpsocks.exit: every CONNECT through an exit, here a real sockd with its own credentials
+ * (MPSOCKS_CREDENTIALS) in a network namespace of its own behind peer0 (another host: in init's,
+ * the route to it would be local), which alone knows the target's name. */
+static void scenario_exit(struct check *c)
+{
+	static struct run r;
+	char p[256], q[256], got[64], log[256];
+	struct stat st;
+	pid_t exit_pid, server;
+	int fd, ready[2], unshared[2];
+
+	if (make_root(&r, 1, "console=ttyS0 mpsocks.nic=eth0,10.66.6.2/24,gw=10.66.6.1 "
+			  "mpsocks.exit=10.66.6.1:1081 \"mpsocks.exit_user=mp:ex it:pw\"\n") != 0) {
+		CHECK(c, "exit: scratch root", 0);
+		return;
+	}
+	veth(0);
+	/* The exit: allowed from the uplink's subnet, login mp only (not a host user). */
+	snprintf(p, sizeof(p), "%s/exit.conf", r.root);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dprintf(fd, "logoutput: stderr\ninternal: 10.66.6.1 port = 1081\nexternal: peer0\n"
+		    "socksmethod: username\nclientmethod: none\nuser.privileged: root\n"
+		    "user.unprivileged: nobody\nclient pass {\n from: 10.66.6.0/24 to: 0/0\n}\n"
+		    "socks pass {\n from: 10.66.6.0/24 to: 0/0\n command: connect\n}\n");
+	close(fd);
+	snprintf(q, sizeof(q), "%s/exit-users", r.root);
+	fd = open(q, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dprintf(fd, "mp:%s\n", crypt("ex it:pw", "$6$exitsalt$"));
+	close(fd);
+	/* The name only the exit can resolve (the controller has its own mount namespace). */
+	snprintf(log, sizeof(log), "%s/hosts", r.root);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dprintf(fd, "127.0.0.1 localhost\n10.66.6.1 target.exit.test\n");
+	close(fd);
+	sh("mount --bind '%s' /etc/hosts", log);
+	snprintf(log, sizeof(log), "%s/exit.log", r.root);
+	if (pipe(ready) != 0 || pipe(unshared) != 0)
+		return;
+	exit_pid = fork();
+	if (exit_pid == 0) {
+		int out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		char b;
+
+		close(ready[1]);
+		close(unshared[0]);
+		if (unshare(CLONE_NEWNET) != 0 || write(unshared[1], "", 1) != 1 || read(ready[0], &b, 1) != 1)
+			_exit(126);
+		dup2(out, 1);
+		dup2(out, 2);
+		setenv("MPSOCKS_CREDENTIALS", q, 1);
+		execl(SOCKD_BIN, "sockd", "-f", p, "-N", "1", (char *)NULL);
+		_exit(127);
+	}
+	close(ready[0]);
+	close(unshared[1]);
+	if (read(unshared[0], got, 1) != 1) /* its own network namespace now */
+		return;
+	close(unshared[0]);
+	sh("ip link set peer0 netns %d && nsenter -t %d -n sh -c 'ip link set lo up && "
+	   "ip addr add 10.66.6.1/24 dev peer0 && ip link set peer0 up'", (int)exit_pid, (int)exit_pid);
+	server = serve_once(exit_pid, "10.66.6.1", 8081, "hello through the exit\n"); /* on the exit's host */
+	if (write(ready[1], "", 1) != 1)
+		return;
+	close(ready[1]);
+	if (start_init(&r) < 0) {
+		CHECK(c, "exit: init started", 0);
+		return;
+	}
+	CHECK(c, "exit: sockd listening", wait_for(&r, "sockd listening on 10.66.6.2:1080", 1, 10000));
+	CHECK(c, "exit: console names the exit and where its login went",
+	      strstr(r.log, "sockd: every CONNECT through the exit 10.66.6.1:1081\n") &&
+		      strstr(r.log, "exit: login mp in /etc/sockd.conf.route\n") &&
+		      strstr(r.log, "dns: no mpsocks.dns given; the exit resolves names\n"));
+	CHECK(c, "exit: the password never on the console", !strstr(r.log, "ex it:pw") && !strstr(r.log, "it:pw"));
+	snprintf(p, sizeof(p), "%s/etc/sockd.conf.route", r.root);
+	CHECK(c, "exit: login file NAME:PASS, root, mode 0600",
+	      file_has(&r, "etc/sockd.conf.route", "mp:ex it:pw\n") && stat(p, &st) == 0 && st.st_uid == 0 &&
+		      (st.st_mode & 0777) == 0600);
+	CHECK(c, "exit: sockd.conf routes through the exit, no password in it",
+	      file_has(&r, "etc/sockd.conf", "via: 10.66.6.1 port = 1081\n") &&
+		      file_has(&r, "etc/sockd.conf", "route.maxfail: 0\n") && !file_has(&r, "etc/sockd.conf", "it:pw"));
+	CHECK(c, "exit: a client without login reaches a name only the exit resolves",
+	      socks_connect_name("10.66.6.2", "target.exit.test", 8081, got, sizeof(got)) == 0 &&
+		      strcmp(got, "hello through the exit\n") == 0);
+	CHECK(c, "exit: SIGTERM powers off", powers_off(&r, SIGTERM));
+	if (exit_pid > 0) {
+		kill(exit_pid, SIGTERM);
+		waitpid(exit_pid, NULL, 0);
+	}
+	if (server > 0) {
+		kill(server, SIGKILL);
+		waitpid(server, NULL, 0);
+	}
+	if (c->failed) {
+		printf("# console of the exit scenario:\n%s", r.log);
+		sh("sed 's/^/# exit: /' '%s'", log);
+	}
+	sh("umount /etc/hosts; rm -rf '%s'", r.root);
+}
+
 /* Each scenario in a controller process with its own namespaces; init is its child. */
 static int run_isolated(void (*scenario)(struct check *), struct check *c)
 {
@@ -656,5 +824,6 @@ int main(void)
 	run_isolated(scenario_broken, &c);
 	run_isolated(scenario_dhcp, &c);
 	run_isolated(scenario_empty, &c);
+	run_isolated(scenario_exit, &c);
 	return CHECK_DONE(&c);
 }
