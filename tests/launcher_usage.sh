@@ -170,6 +170,7 @@ main() {
 	expect_failure "exit on a host without MPTCP names net.mptcp.enabled" net.mptcp.enabled -- exit --name "$NAME" --user vps:pw
 	in_ns sysctl -qw net.mptcp.enabled=1
 	launcher_files_tidy
+	bash "$TOP/tests/launcher_firewall.sh" || FAILED=$((FAILED + 1))
 
 	[ "$FAILED" -eq 0 ]
 }
