@@ -138,13 +138,14 @@ install_unwritable() {
 }
 
 install_uninstall() {
-	local p=$WORK/prefix f
+	local p=$WORK/prefix f help
 	unpack
 	mkdir -p "$p"
 	make -s -C "$REL" install PREFIX="$p" >&2
 	[ -x "$p/bin/mpsocks" ] || fail "no $p/bin/mpsocks"
 	[ "$("$p/bin/mpsocks" --version)" = "$VERSION" ] || fail "the installed launcher says $("$p/bin/mpsocks" --version)"
-	"$p/bin/mpsocks" --help | grep -q '^  sudo mpsocks up' || fail "the installed --help does not say 'mpsocks up'"
+	help=$("$p/bin/mpsocks" --help)
+	grep -q '^  sudo mpsocks up' <<<"$help" || fail "the installed --help does not say 'sudo mpsocks up': $(sed -n 3p <<<"$help")"
 	for f in share/mpsocks/bzImage share/mpsocks/initramfs.cpio.gz share/man/man1/mpsocks.1 lib/systemd/system/mpsocks@.service; do
 		[ -f "$p/$f" ] || fail "install made no $p/$f"
 	done
