@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "log.h"
@@ -118,4 +119,45 @@ void endpoints_late(const struct uplinks *up, int i)
 	add_endpoint(&pm, &up->u[i], i);
 	endpoints_print(&pm, (unsigned)i + 1);
 	mptcp_pm_close(&pm);
+}
+
+/* Static uplinks only: a DHCP uplink's endpoint follows its lease, the LAN NIC has none. */
+static bool withdrawable(const struct uplinks *up, int i)
+{
+	return i >= 0 && i < up->n && up->u[i].ok && !up->u[i].lan && !up->u[i].cfg->dhcp;
+}
+
+int endpoints_withdraw(const struct uplinks *up, int i)
+{
+	struct mptcp_pm pm;
+	int err;
+
+	if (!withdrawable(up, i))
+		return -EINVAL;
+	if (mptcp_pm_open(&pm) != 0)
+		return -ENOENT;
+	err = mptcp_del_endpoint(&pm, (uint8_t)(i + 1));
+	if (err)
+		log_line("endpoint id=%d: withdrawing failed: %s", i + 1, pm.nl.err);
+	else
+		log_line("endpoint id=%d %s withdrawn: its uplink is down", i + 1, up->u[i].cfg->ifname);
+	mptcp_pm_close(&pm);
+	return err;
+}
+
+int endpoints_restore(const struct uplinks *up, int i)
+{
+	struct mptcp_pm pm;
+
+	if (!withdrawable(up, i))
+		return -EINVAL;
+	if (mptcp_pm_open(&pm) != 0)
+		return -ENOENT;
+	/* Gone already after a withdraw; still there if the down was too short to be seen, or
+	 * when the uplink got a new address while up: then it goes now, with its subflows. */
+	mptcp_del_endpoint(&pm, (uint8_t)(i + 1));
+	add_endpoint(&pm, &up->u[i], i);
+	log_line("endpoint id=%d %s back: its uplink is up; new subflows", i + 1, up->u[i].cfg->ifname);
+	mptcp_pm_close(&pm);
+	return 0;
 }

@@ -31,6 +31,7 @@
 #include "shutdown.h"
 #include "sockdconf.h"
 #include "supervise.h"
+#include "uplinkctl.h"
 #include "uplinks.h"
 #include "users.h"
 
@@ -55,6 +56,9 @@ struct app {
 	struct child sockd, shell;
 	struct dhcp dhcp; /* udhcpc per DHCP uplink (hardware image) */
 	struct shutdown down;
+	struct uplinkctl ctl; /* the host's word on its uplinks */
+	struct loop_watch ctl_watch;
+	unsigned live; /* uplinks the host calls up (bit i) */
 	struct in_addr listen;
 	int listen_nic;       /* uplink index of the listen address */
 	int image_conf;       /* /etc/sockd.conf came with the image: never rewritten */
@@ -227,7 +231,53 @@ static void on_link(void *arg)
 		endpoints_late(&a->up, i); /* subflows use it; sockd needs it only as an `external:`
 					    * for routes it picks, which stay on the main-route NIC */
 	}
+	/* The host mirrors each uplink's fate on its NIC's carrier (tools/lib/uplinks.sh). */
+	for (i = 0; i < a->up.n; i++) {
+		if (a->nics.went_down & (1u << i))
+			endpoints_withdraw(&a->up, i);
+		else if (a->nics.came_up & (1u << i))
+			endpoints_restore(&a->up, i);
+	}
 	dhcp_links(&a->dhcp); /* late DHCP NICs get udhcpc; carrier changes release/renew */
+}
+
+/* The host's word on its uplinks: their endpoints withdrawn and re-added, the main route
+ * through a live one. */
+static void on_uplinkctl(void *arg)
+{
+	struct app *a = arg;
+	unsigned down, back;
+	int i;
+
+	uplinkctl_read(&a->ctl, a->up.n, &down, &back);
+	for (i = 0; i < a->up.n; i++) {
+		if (down & (1u << i) && endpoints_withdraw(&a->up, i) != -EINVAL)
+			a->live &= ~(1u << i);
+		if (back & (1u << i) && endpoints_restore(&a->up, i) != -EINVAL)
+			a->live |= 1u << i;
+	}
+	if (down | back)
+		uplinks_main_route(&a->up, a->live);
+}
+
+/* Where the host's word comes: the listen address, from the listen NIC's gateway (the host's
+ * end of its tap). Without a gateway there is no host to listen to. */
+static void start_uplinkctl(struct app *a)
+{
+	const struct uplink *u = &a->up.u[a->listen_nic];
+	int err;
+
+	a->live = ~0u;
+	a->ctl.fd = -1;
+	if (!a->listen.s_addr || u->lan || !u->cfg->has_gw)
+		return;
+	err = uplinkctl_open(&a->ctl, a->listen.s_addr, u->cfg->gw.s_addr);
+	if (err) {
+		log_line("uplinks: no word from the host (udp port %d: %s)", UPLINKCTL_PORT, strerror(-err));
+		return;
+	}
+	a->ctl_watch = (struct loop_watch){ .fd = a->ctl.fd, .fn = on_uplinkctl, .arg = a };
+	loop_add_fd(&a->loop, &a->ctl_watch);
 }
 
 static void stage_cmdline(struct config *cfg)
@@ -504,6 +554,7 @@ int main(int argc, char **argv)
 	a.sockd = (struct child){ .name = "sockd", .path = SOCKD_PATH, .argv = sockd_argv };
 	if (stage_files(&a))
 		start_sockd(&a);
+	start_uplinkctl(&a);
 	/* Last, so its prompt does not land amid the stage lines (every stage is bounded). */
 	if (a.cfg.debug) {
 		console_tty(a.tty, sizeof(a.tty));

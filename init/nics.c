@@ -106,6 +106,7 @@ unsigned nics_events(struct nic_watch *w)
 	int i, up;
 	unsigned flags, appeared = 0;
 
+	w->went_down = w->came_up = 0;
 	drain(w, link_event);
 	/* A NIC that was missing when the wait ended may come now (a slow USB modem). */
 	for (i = 0; i < w->n; i++)
@@ -118,8 +119,13 @@ unsigned nics_events(struct nic_watch *w)
 		if (w->lower_up[i] < 0 || rtnl_link_flags(&w->req, w->ifindex[i], &flags) != 0)
 			continue; /* not configured (yet), or gone */
 		up = (flags & IFF_LOWER_UP) != 0;
-		if (up != w->lower_up[i])
+		if (up != w->lower_up[i]) {
 			log_line("nic %s: carrier %s", w->names[i], up ? "up" : "down");
+			if (up)
+				w->came_up |= 1u << i;
+			else
+				w->went_down |= 1u << i;
+		}
 		w->lower_up[i] = up;
 	}
 	return appeared;

@@ -75,6 +75,12 @@ int rtnl_addr_add(struct nl *nl, int ifindex, uint32_t addr, int prefix)
 int rtnl_route_add(struct nl *nl, uint32_t table, uint32_t dst, int dst_len, uint32_t gw,
 		   int ifindex)
 {
+	return rtnl_route_add_metric(nl, table, dst, dst_len, gw, ifindex, 0);
+}
+
+int rtnl_route_add_metric(struct nl *nl, uint32_t table, uint32_t dst, int dst_len, uint32_t gw,
+			  int ifindex, uint32_t metric)
+{
 	unsigned char buf[MSG_BUF] __attribute__((aligned(8)));
 	struct nlb b;
 	struct rtmsg *rtm;
@@ -93,6 +99,8 @@ int rtnl_route_add(struct nl *nl, uint32_t table, uint32_t dst, int dst_len, uin
 	if (gw)
 		nla_put(&b, RTA_GATEWAY, &gw, 4);
 	nla_put_u32(&b, RTA_OIF, (uint32_t)ifindex);
+	if (metric)
+		nla_put_u32(&b, RTA_PRIORITY, metric);
 	return nl_request(nl, &b, NULL, NULL);
 }
 

@@ -13,6 +13,9 @@ int rtnl_addr_add(struct nl *nl, int ifindex, uint32_t addr, int prefix);
 /* dst/dst_len in table via gw (0: a link-scope route on the device). Replaces an equal route. */
 int rtnl_route_add(struct nl *nl, uint32_t table, uint32_t dst, int dst_len, uint32_t gw,
 		   int ifindex);
+/* The same with a metric (RTA_PRIORITY): several default routes, the lowest live one used. */
+int rtnl_route_add_metric(struct nl *nl, uint32_t table, uint32_t dst, int dst_len, uint32_t gw,
+			  int ifindex, uint32_t metric);
 /* `ip rule add from SRC/32 lookup TABLE priority PRIO`; an identical rule is fine. */
 int rtnl_rule_add(struct nl *nl, uint32_t src, uint32_t table, uint32_t priority);
 /* `ip rule del from SRC/32 lookup TABLE`; a missing rule is fine. */

@@ -28,6 +28,9 @@ int sysctl_multipath(char *err, size_t errlen)
 		{ "net/ipv4/conf/all/rp_filter", "2", 0 },    /* loose */
 		{ "net/ipv4/conf/all/arp_ignore", "1", 0 },   /* ARP answered for the NIC's own address */
 		{ "net/ipv4/conf/all/arp_announce", "2", 0 }, /* ARP source = the outgoing NIC's address */
+		/* A NIC without carrier (its cable pulled) is skipped by route lookups: new
+		 * connections take the main table's next default route. */
+		{ "net/ipv4/conf/all/ignore_routes_with_linkdown", "1", 0 },
 		/* IPv4 only: no link-local addresses, DAD, router or MLD chatter on the uplinks (and
 		 * less work at each link up). "default" for NICs that come later. */
 		{ "net/ipv6/conf/all/disable_ipv6", "1", 1 },

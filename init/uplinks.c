@@ -114,18 +114,46 @@ int uplinks_main_index(const struct config *cfg)
 	return cfg->n_nics ? 0 : -1;
 }
 
+/* The first uplink of live (bit i) that is configured: non-backup first; -1 when none. */
+static int pick_main(const struct uplinks *up, unsigned live)
+{
+	int i;
+
+	for (i = 0; i < up->n; i++)
+		if ((live & (1u << i)) && up->u[i].ok && !up->u[i].lan && !up->u[i].cfg->backup)
+			return i;
+	for (i = 0; i < up->n; i++)
+		if ((live & (1u << i)) && up->u[i].ok && !up->u[i].lan)
+			return i;
+	return -1;
+}
+
+void uplinks_main_route(struct uplinks *up, unsigned live)
+{
+	char g[INET_ADDRSTRLEN];
+	int pick = pick_main(up, live);
+	struct nl rt;
+
+	if (pick < 0 || pick == up->main_nic || nl_open(&rt, NETLINK_ROUTE, 0) != 0)
+		return; /* none live: the old route is as good as any */
+	const struct nic_cfg *c = up->u[pick].cfg;
+	if (rtnl_route_add(&rt, 254, 0, 0, c->has_gw ? c->gw.s_addr : 0, up->u[pick].ifindex) != 0) {
+		log_line("route: main default via %s failed: %s", c->ifname, rt.err);
+	} else {
+		log_line("route: main default now via %s dev %s", c->has_gw ? ip(c->gw, g) : "-",
+			 c->ifname);
+		up->main_nic = pick;
+	}
+	nl_close(&rt);
+}
+
 /* The main table's default route: first non-backup uplink, else the first uplink. */
 static void main_route(struct nl *rt, struct uplinks *up)
 {
 	char g[INET_ADDRSTRLEN];
-	int i, pick = -1;
+	int i, pick = pick_main(up, ~0u);
 
-	for (i = 0; i < up->n && pick < 0; i++)
-		if (up->u[i].ok && !up->u[i].lan && !up->u[i].cfg->backup)
-			pick = i;
-	for (i = 0; i < up->n && pick < 0; i++)
-		if (up->u[i].ok && !up->u[i].lan)
-			pick = i;
+	up->main_nic = pick;
 	if (pick < 0) {
 		log_line("route: no uplink configured; no default route");
 		return;
@@ -138,6 +166,17 @@ static void main_route(struct nl *rt, struct uplinks *up)
 		log_line("route: main default via %s dev %s", ip(c->gw, g), c->ifname);
 	else
 		log_line("route: main default dev %s", c->ifname);
+	/* The others as fallbacks, in order: when the chosen NIC loses its carrier (hardware
+	 * image; ignore_routes_with_linkdown), new connections leave by the next one. */
+	for (i = 0; i < up->n; i++) {
+		const struct nic_cfg *o = up->u[i].cfg;
+
+		if (i == pick || !up->u[i].ok || up->u[i].lan)
+			continue;
+		if (rtnl_route_add_metric(rt, 254, 0, 0, o->has_gw ? o->gw.s_addr : 0, up->u[i].ifindex,
+					  (uint32_t)i + 1 + (o->backup ? NICS_MAX : 0)) != 0)
+			log_line("route: fallback default via %s failed: %s", o->ifname, rt->err);
+	}
 }
 
 void uplinks_late(struct uplinks *up, struct nic_watch *w, int i)
@@ -162,6 +201,7 @@ void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks
 	int i, lo;
 
 	memset(up, 0, sizeof(*up));
+	up->main_nic = -1;
 	wait_for_nics(cfg, w, up);
 	if (nl_open(&rt, NETLINK_ROUTE, 0) != 0) {
 		log_line("net: %s; no NIC configured", rt.err);

@@ -21,6 +21,7 @@ struct uplink {
 struct uplinks {
 	struct uplink u[NICS_MAX];
 	int n;
+	int main_nic; /* the uplink of the main table's default route; -1: none */
 };
 
 /* Address, table 100+i (subnet route + default via the gateway), `from ADDR lookup 100+i`
@@ -32,6 +33,9 @@ int uplink_address(struct nl *rt, const struct nic_cfg *c, int ifindex, int i, i
  * -1 without uplinks. */
 int uplinks_main_index(const struct config *cfg);
 
+/* The main table's default route through the first live uplink (bit i of live): the first
+ * non-backup one, else the first. Replaced only when that changes; one console line. */
+void uplinks_main_route(struct uplinks *up, unsigned live);
 /* Configures everything; w is opened here and left open for carrier events. */
 void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks *up);
 /* NIC i, missing at setup, exists now (w->ifindex[i]): configures it the same way. The main
