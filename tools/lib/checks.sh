@@ -115,6 +115,7 @@ check_up_options() {
 	case $ACCEL in auto | kvm | tcg) ;; *) bad_usage "bad --accel '$ACCEL': use auto, kvm or tcg" ;; esac
 	[ -z "$USER_PASS" ] || check_user_pass "$USER_PASS" --user
 	check_exit_at
+	check_probe_interval
 	for spec in "${DNS_GIVEN[@]}"; do
 		is_ipv4 "$spec" || bad_usage "bad --dns '$spec': an IPv4 address"
 	done
@@ -148,7 +149,11 @@ check_up_options() {
 			is_ipv4 "$gw" || bad_usage "bad gateway '$gw' in --uplink $spec: an IPv4 address"
 		fi
 		[ -n "$ifname" ] || bad_usage "bad --uplink '$spec': no interface"
-		is_interface "$ifname" || bad_usage "no such interface: $ifname"
+		if ! is_interface "$ifname"; then
+			uplink_may_come "$ifname" "$gw" ||
+				bad_usage "no such interface: $ifname (one that comes later needs its gateway: --uplink $ifname@GATEWAY)"
+			warn "uplink $ifname is not here yet: NIC ${#UP_IF[@]} joins when it comes"
+		fi
 		[ -z "$gw" ] || gateway_on_link "$ifname" "$gw" ||
 			bad_usage "gateway $gw is not on the link of $ifname (in none of its subnets)"
 		UP_GW_AUTO+=("$([ -n "$gw" ] && echo 0 || echo 1)")

@@ -72,6 +72,7 @@ plan_write() {
 	{
 		printf 'kind %s\nslot %s\nnetns %s\nport %s\naccel %s\nfirewall %s\nlisten %s\n' \
 			"$KIND" "$SLOT" "$NETNS" "$PORT" "$USE_ACCEL" "${FIREWALL:-none}" "${LISTEN:--}"
+		printf 'probe %s\n' "${PROBE_INTERVAL:-$PROBE_DEFAULT}"
 		for i in "${!TAPS[@]}"; do
 			printf 'uplink %s %s %s %s %s %s %s %s %s\n' "$i" "${TAPS[i]}" "${UP_IF[i]}" "${UP_GW[i]:--}" \
 				"${HOST_ADDRS[i]}" "${GUEST_ADDRS[i]}" "${TABLES[i]}" "${UP_BACKUP[i]}" "${UP_GW_AUTO[i]}"
@@ -85,7 +86,7 @@ plan_write() {
 plan_read() {
 	local key idx tap upl gw hostaddr guest table backup auto
 	[ -r "$1/plan" ] || return 1
-	KIND='' SLOT='' PLAN_NETNS='' PORT='' USE_ACCEL='' FIREWALL=none LISTEN=
+	KIND='' SLOT='' PLAN_NETNS='' PORT='' USE_ACCEL='' FIREWALL=none LISTEN= PROBE_INTERVAL=$PROBE_DEFAULT
 	TAPS=() UP_IF=() UP_GW=() HOST_ADDRS=() GUEST_ADDRS=() SUBNETS=() TABLES=() UP_BACKUP=() UP_GW_AUTO=()
 	while read -r key idx tap upl gw hostaddr guest table backup auto; do
 		case $key in
@@ -95,6 +96,7 @@ plan_read() {
 		port) PORT=$idx ;;
 		accel) USE_ACCEL=$idx ;;
 		listen) LISTEN=$idx ;;
+		probe) PROBE_INTERVAL=$idx ;;
 		firewall) FIREWALL="$idx${tap:+ $tap}" ;;
 		uplink)
 			TAPS+=("$tap") UP_IF+=("$upl") HOST_ADDRS+=("$hostaddr") GUEST_ADDRS+=("$guest")

@@ -27,16 +27,16 @@ cmd_status() {
 	done < <(uplink_bytes)
 	sleep 1
 	mapfile -t now < <(uplink_bytes)
-	printf '  %-4s %-12s %-5s %-14s %-15s %-15s %14s %12s %14s %12s\n' nic uplink link tap guest gateway \
-		'to-net bytes' 'to-net/s' 'from-net bytes' 'from-net/s'
+	printf '  %-4s %-12s %-5s %-14s %-15s %-15s %14s %12s %14s %12s  %s\n' nic uplink link tap guest gateway \
+		'to-net bytes' 'to-net/s' 'from-net bytes' 'from-net/s' state
 	for i in "${!TAPS[@]}"; do
 		# (rx: what the guest sent out of the uplink; tx: what came back to it.)
 		read -r rx tx <<<"${now[i]:-- -}"
 		upl=${UP_IF[i]}
 		link=$(cat "/sys/class/net/$upl/operstate" 2>/dev/null || echo '?')
 		[ "${UP_BACKUP[i]}" = 0 ] || upl+=" (b)"
-		printf '  %-4s %-12s %-5s %-14s %-15s %-15s %14s %12s %14s %12s\n' "eth$i" "$upl" "$link" "${TAPS[i]}" "${GUEST_ADDRS[i]}" "${UP_GW[i]:--}" \
-			"$rx" "$(rate "${rx1[i]}" "$rx")" "$tx" "$(rate "${tx1[i]}" "$tx")"
+		printf '  %-4s %-12s %-5s %-14s %-15s %-15s %14s %12s %14s %12s  %s\n' "eth$i" "$upl" "$link" "${TAPS[i]}" "${GUEST_ADDRS[i]}" "${UP_GW[i]:--}" \
+			"$rx" "$(rate "${rx1[i]}" "$rx")" "$tx" "$(rate "${tx1[i]}" "$tx")" "$(uplink_state_of "$state" "$i")"
 		[ -e "/sys/class/net/${TAPS[i]}" ] || rc=1
 	done
 	sockd_ok="no"
@@ -128,8 +128,8 @@ status_json() {
 		printf '%s{"nic":"eth%s","uplink":%s,"backup":%s,"link":%s,"tap":%s,"guest":%s,"gateway":%s,' "$sep" "$i" \
 			"$(json_str "${UP_IF[i]}")" "$backup" "$(json_str "$link")" "$(json_str "${TAPS[i]}")" \
 			"$(json_str "${GUEST_ADDRS[i]}")" "$(json_str "${UP_GW[i]:-}")"
-		printf '"to_net_bytes":%s,"to_net_rate":%s,"from_net_bytes":%s,"from_net_rate":%s}' \
-			"$rx" "$(json_rate "${rx1[i]}" "$rx")" "$tx" "$(json_rate "${tx1[i]}" "$tx")"
+		printf '"to_net_bytes":%s,"to_net_rate":%s,"from_net_bytes":%s,"from_net_rate":%s,%s}' \
+			"$rx" "$(json_rate "${rx1[i]}" "$rx")" "$tx" "$(json_rate "${tx1[i]}" "$tx")" "$(uplink_state_json "$state" "$i")"
 		sep=,
 	done
 	printf ']}\n'

@@ -11,7 +11,7 @@ start_watcher() {
 # (an uplink going down drops many routes) is read to its end, then the routes are mended once.
 # Without events (ip monitor gone) it falls back to looking every 2 s.
 cmd_watch() {
-	local pid mon='' line rc
+	local pid mon='' line rc tick
 	NAME=${1:-}
 	check_name
 	STATE=$(state_dir "$NAME")
@@ -20,12 +20,15 @@ cmd_watch() {
 	echo "$$" >"$STATE/watch.pid"
 	read -r pid <"$STATE/qemu.pid" || exit 0
 	plan_read "$STATE" || exit 0
-	exec {mon}< <(exec ip monitor link route 2>/dev/null)
+	exec {mon}< <(exec ip monitor link address route 2>/dev/null)
 	maintain_routes
+	uplinks_init
+	uplinks_track look
+	tick=$(uplinks_tick)
 	while [ -d "$STATE" ] && is_running "$pid"; do
 		rc=0
 		if [ -n "$mon" ]; then
-			read -r -t 2 -u "$mon" line || rc=$?
+			read -r -t "$tick" -u "$mon" line || rc=$?
 		else
 			pause 2
 		fi
@@ -35,10 +38,12 @@ cmd_watch() {
 			exec {mon}<&-
 			mon=''
 		else
-			continue # a quiet 2 s: only the liveness check
+			uplinks_track # quiet: only the liveness check and the probes
+			continue
 		fi
 		: "$line"
 		maintain_routes
+		uplinks_track look
 	done
 }
 
