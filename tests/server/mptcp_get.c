@@ -6,9 +6,12 @@
  * (to the proxy, with --socks: it includes the SOCKS handshake and CONNECT) to the first
  * byte of the response (the setup time of one connection).
  *   mptcp_get [--socks ADDR:PORT] [--user NAME:PASS] [--tcp] [--mark BYTES FILE] [--for SECS]
- *             HOST PORT PATH
+ *             [--trace FILE] HOST PORT PATH
  * --mark creates FILE once BYTES of body arrived (lets a test cut a link mid-transfer);
- * --for stops after SECS seconds (a goodput measurement; the body is then incomplete). */
+ * --for stops after SECS seconds (a goodput measurement; the body is then incomplete);
+ * --trace FILE writes "EPOCH_MS BYTES" per 100 ms of wall clock (bytes of body received in
+ * that tenth of a second, zero ones included), for stalls and regains to be timed against
+ * what a test did at a known time. */
 #include "sha256.h"
 #include "socks5.h"
 #include <arpa/inet.h>
@@ -28,7 +31,7 @@
 #endif
 
 struct opts {
-	const char *socks, *user, *host, *path, *mark_file;
+	const char *socks, *user, *host, *path, *mark_file, *trace_file;
 	unsigned port;
 	int tcp;
 	unsigned long long mark;
@@ -43,10 +46,35 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Tenths of a second since the epoch: the trace's bins, comparable with `date +%s%N`. */
+static long long tenth_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (long long)t.tv_sec * 10 + t.tv_nsec / 100000000;
+}
+
+/* Adds n bytes at bin `at` to the trace: closes the bins before it (zeros for empty ones). */
+static void trace_add(FILE *f, long long *bin, unsigned long long *bytes, long long at,
+		      unsigned long long n)
+{
+	if (!f)
+		return;
+	if (*bin && at != *bin) {
+		fprintf(f, "%lld %llu\n", *bin * 100, *bytes);
+		for ((*bin)++; *bin < at; (*bin)++)
+			fprintf(f, "%lld 0\n", *bin * 100);
+		*bytes = 0;
+	}
+	*bin = at;
+	*bytes += n;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: mptcp_get [--socks ADDR:PORT] [--user NAME:PASS] [--tcp] "
-			"[--mark BYTES FILE] [--for SECS] HOST PORT PATH\n");
+			"[--mark BYTES FILE] [--for SECS] [--trace FILE] HOST PORT PATH\n");
 	return 2;
 }
 
@@ -63,6 +91,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->tcp = 1;
 		else if (!strcmp(argv[i], "--mark") && i + 2 < argc)
 			o->mark = strtoull(argv[++i], NULL, 10), o->mark_file = argv[++i];
+		else if (!strcmp(argv[i], "--trace") && i + 1 < argc)
+			o->trace_file = argv[++i];
 		else if (!strcmp(argv[i], "--for") && i + 1 < argc)
 			o->seconds = atof(argv[++i]);
 		else
@@ -145,9 +175,16 @@ int main(int argc, char **argv)
 	double t0, t_open, first = 0, last = 0, gap = 0, t;
 	int fd, marked = 0;
 	char *end = NULL;
+	FILE *trace = NULL;
+	long long bin = 0;
+	unsigned long long bin_bytes = 0;
 
 	if (parse_args(argc, argv, &o) < 0)
 		return usage();
+	if (o.trace_file && !(trace = fopen(o.trace_file, "w"))) {
+		perror("mptcp_get: --trace");
+		return 1;
+	}
 	t_open = now();
 	fd = open_stream(&o);
 	if (fd < 0)
@@ -195,12 +232,17 @@ int main(int argc, char **argv)
 		last = t;
 		sha256_update(&h, buf, (size_t)r);
 		body += (unsigned long long)r;
+		trace_add(trace, &bin, &bin_bytes, tenth_now(), (unsigned long long)r);
 		if (o.mark_file && !marked && body >= o.mark) {
 			close(open(o.mark_file, O_WRONLY | O_CREAT, 0644));
 			marked = 1;
 		}
 		if (o.seconds > 0 && t - t0 >= o.seconds)
 			break;
+	}
+	if (trace) {
+		trace_add(trace, &bin, &bin_bytes, bin + 1, 0); /* the last bin */
+		fclose(trace);
 	}
 	sha256_hex(&h, hex);
 	printf("bytes=%llu sha256=%s secs=%.3f mbit=%.2f max_gap_ms=%.0f first_ms=%.2f\n", body, hex,
