@@ -15,7 +15,7 @@ int loop_init(struct loop *l)
 
 int loop_add_fd(struct loop *l, struct loop_watch *w)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+	struct epoll_event ev = { .events = EPOLLIN | w->extra_events, .data.ptr = w };
 
 	if (l->epfd < 0 || w->fd < 0)
 		return -1;

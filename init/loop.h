@@ -13,6 +13,7 @@ struct loop_watch {
 	int fd;
 	loop_fn fn;
 	void *arg;
+	uint32_t extra_events; /* epoll flags besides EPOLLIN, e.g. EPOLLET */
 };
 
 struct loop_timer {

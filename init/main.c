@@ -23,6 +23,7 @@
 #include "endpoints.h"
 #include "espconf.h"
 #include "fileio.h"
+#include "info.h"
 #include "log.h"
 #include "loop.h"
 #include "mounts.h"
@@ -56,6 +57,7 @@ struct app {
 	struct child sockd, shell;
 	struct dhcp dhcp; /* udhcpc per DHCP uplink (hardware image) */
 	struct shutdown down;
+	struct info info; /* the host's status queries (virtio-serial) */
 	struct uplinkctl ctl; /* the host's word on its uplinks */
 	struct loop_watch ctl_watch;
 	unsigned live; /* uplinks the host calls up (bit i) */
@@ -544,6 +546,8 @@ int main(int argc, char **argv)
 	loop_add_timer(&a.loop, &a.shell_timer);
 	loop_add_timer(&a.loop, &a.ready_timer);
 	loop_add_timer(&a.loop, &a.kill_timer);
+	if (info_setup(&a.info, &a.loop) != 0)
+		log_line("info: no timer left; status shows no connections");
 
 	uplinks_setup(&a.cfg, &a.nics, &a.up);
 	a.link_watch = (struct loop_watch){ a.nics.nl.fd, on_link, &a };
