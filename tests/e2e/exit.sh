@@ -282,7 +282,7 @@ snapshot() {
 	# (DAD) on the bed's veths, not with anything the launcher does: left out.
 	echo "# routes"
 	ip -n "$ns" -4 route show table all | sort
-	ip -n "$ns" -6 route show table all | grep -v -e 'fe80::' -e 'ff00::/8' | sort
+	ip -n "$ns" -6 route show table all | { grep -v -e 'fe80::' -e 'ff00::/8' || true; } | sort
 	echo "# nft"
 	ip netns exec "$ns" nft list ruleset
 	echo "# mptcp"
