@@ -1,12 +1,24 @@
 # shellcheck shell=bash
 # tools/mpsocks status (sourced).
 
-# Bytes across each uplink for the guest, sampled twice a second apart for the rate.
 cmd_status() {
+	local out
+	parse_options status "$@"
+	[ "$WATCH" = 1 ] || { status_once; return; }
+	# --watch: the table redrawn every second (its rates are over that second); with --json
+	# one object a line.
+	while :; do
+		out=$(status_once 2>&1) || true
+		[ "$JSON" = 1 ] || printf '\033[H\033[J'
+		printf '%s\n' "$out"
+	done
+}
+
+# Bytes across each uplink for the guest, sampled twice a second apart for the rate.
+status_once() {
 	local state pid='' addr
 	local -a rx1=() tx1=() now=()
 	local rc=0 i rx tx guest_ok sockd_ok link upl
-	parse_options status "$@"
 	state=$(state_dir "$NAME")
 	[ "$JSON" = 0 ] || { status_json "$state"; return; }
 	plan_read "$state" || { say "'$NAME' is not running"; return 1; }
@@ -53,6 +65,7 @@ cmd_status() {
 		guest_ok="unknown (qemu runs; no QMP access, no ping answer)"
 	fi
 	say "guest answers: $guest_ok; sockd answers: $sockd_ok"
+	status_connections "$state" table
 	return $rc
 }
 
@@ -92,11 +105,11 @@ json_str() {
 	printf '"%s"' "$s"
 }
 
-# status --json: the same facts as the table, as one JSON object on one line (tap counters:
+# status --json: the same facts as the table, as one JSON object on one line (uplink counters:
 # to_net = what the guest sent, from_net = what it received; rates in bytes per second).
 status_json() {
-	local state=$1 pid=null up=false i sep='' rx tx link backup
-	local -a rx1=() tx1=()
+	local state=$1 pid=null up=false i sep='' rx tx link backup conns
+	local -a rx1=() tx1=() now=()
 	if ! plan_read "$state"; then
 		printf '{"name":%s,"running":false}\n' "$(json_str "$NAME")"
 		return 1
@@ -110,18 +123,22 @@ status_json() {
 		return
 	fi
 	pid=$(qemu_pid_of "$state") || pid=null
-	for i in "${!TAPS[@]}"; do
-		rx1+=("$(cat "/sys/class/net/${TAPS[i]}/statistics/rx_bytes" 2>/dev/null || echo null)")
-		tx1+=("$(cat "/sys/class/net/${TAPS[i]}/statistics/tx_bytes" 2>/dev/null || echo null)")
-	done
+	# What crossed each uplink (our nft counters), as in the table; not the taps' counters,
+	# which on tap 0 include the clients' own traffic with the proxy.
+	NFT_TABLE=mpsocks_$NAME
+	while read -r rx tx; do
+		rx1+=("$rx") tx1+=("$tx")
+	done < <(uplink_bytes)
 	sleep 1
+	mapfile -t now < <(uplink_bytes)
 	socks_answers "${GUEST_ADDRS[0]}" "$PORT" && up=true
 	printf '{"name":%s,"kind":"vm","running":%s,"qemu_pid":%s,"accel":%s,"state":%s,"proxy":%s,"sockd_answers":%s,"nics":[' \
 		"$(json_str "$NAME")" "$([ "$pid" != null ] && echo true || echo false)" "$pid" "$(json_str "$USE_ACCEL")" \
 		"$(json_str "$state")" "$(json_str "socks5h://${GUEST_ADDRS[0]}:$PORT")" "$up"
 	for i in "${!TAPS[@]}"; do
-		rx=$(cat "/sys/class/net/${TAPS[i]}/statistics/rx_bytes" 2>/dev/null || echo null)
-		tx=$(cat "/sys/class/net/${TAPS[i]}/statistics/tx_bytes" 2>/dev/null || echo null)
+		read -r rx tx <<<"${now[i]:-- -}"
+		[[ $rx =~ ^[0-9]+$ ]] || rx=null
+		[[ $tx =~ ^[0-9]+$ ]] || tx=null
 		link=$(cat "/sys/class/net/${UP_IF[i]}/operstate" 2>/dev/null || echo unknown)
 		backup=false
 		[ "${UP_BACKUP[i]}" = 0 ] || backup=true
@@ -132,7 +149,9 @@ status_json() {
 			"$rx" "$(json_rate "${rx1[i]}" "$rx")" "$tx" "$(json_rate "${tx1[i]}" "$tx")" "$(uplink_state_json "$state" "$i")"
 		sep=,
 	done
-	printf ']}\n'
+	conns=$(status_connections "$state" json)
+	if [ "$conns" = null ]; then conns='"clients":null,"connections":null'; else conns=${conns#\{} conns=${conns%\}}; fi
+	printf '],%s}\n' "$conns"
 	[ "$pid" != null ] && [ "$up" = true ]
 }
 

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""capture.py OUTDIR UPLINKS: the analysis after `mpsocks capture` recorded OUTDIR/merged.pcapng.
+
+tshark's TCP and MPTCP dissectors (mptcp.analyze_mptcp) give each packet its subflow
+(tcp.stream), its MPTCP connection (mptcp.stream), options and DSN; retransmissions come from
+tshark's tcp.analysis. Writes OUTDIR/report.txt (also printed): per MPTCP connection its
+subflows with addresses and uplinks, payload bytes each way and retransmissions per subflow,
+and which connections fell back to TCP; per connection two gnuplot PNGs: goodput over time per
+subflow, stacked (connN-goodput.png), and the data sequence number over time per subflow
+(connN-dsn.png, what mptcptrace + xplot show).
+UPLINKS: "TAP=ethI/UPLINK/GUESTADDR,..."."""
+import os
+import subprocess
+import sys
+
+FIELDS = ["frame.number", "frame.time_relative", "frame.interface_name", "tcp.stream", "mptcp.stream",
+          "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport", "tcp.len", "tcp.flags.syn", "tcp.flags.ack",
+          "tcp.options.mptcp.subtype", "tcp.options.mptcp.rawdataseqno"]
+PREFS = ["-o", "tcp.analyze_sequence_numbers:TRUE", "-o", "mptcp.analyze_mptcp:TRUE",
+         "-o", "mptcp.relative_sequence_numbers:TRUE"]
+MP_CAPABLE, MP_JOIN = "0", "1"
+
+
+def tshark(pcap, display, fields):
+    cmd = ["tshark", "-n", "-r", pcap] + PREFS + ["-Y", display, "-T", "fields", "-E", "separator=\t",
+                                                  "-E", "occurrence=a", "-E", "aggregator=,"]
+    for f in fields:
+        cmd += ["-e", f]
+    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if res.returncode != 0:
+        raise SystemExit("capture: tshark failed: %s" % res.stderr.strip().splitlines()[-1:])
+    for line in res.stdout.splitlines():
+        yield dict(zip(fields, line.split("\t")))
+
+
+def human(n):
+    if n < 1000:
+        return "%d B" % n
+    for unit in ("kB", "MB", "GB"):
+        n /= 1000.0
+        if n < 1000 or unit == "GB":
+            return "%.1f %s" % (n, unit)
+
+
+class Subflow:
+    def __init__(self, sid, iface, guest, peer):
+        self.sid, self.iface, self.guest, self.peer = sid, iface, guest, peer
+        self.first = self.last = None
+        self.down = self.up = self.retrans = self.packets = 0
+        self.syn_mpc = self.synack_mpc = self.join = self.syn_seen = self.synack_seen = False
+        self.points = []  # (time, dsn, down?) of data packets
+        self.bins = {}
+
+
+def analyse(out, uplinks):
+    pcap = os.path.join(out, "merged.pcapng")
+    taps, guests = {}, set()
+    for item in filter(None, uplinks.split(",")):
+        tap, _, rest = item.partition("=")
+        nic, upl, addr = (rest.split("/") + ["?", "?", "?"])[:3]
+        taps[tap] = (nic, upl)
+        guests.add(addr)
+    retrans = {r["frame.number"] for r in tshark(pcap, "tcp.analysis.retransmission", ["frame.number"])}
+    subflows, mstream = {}, {}
+    for p in tshark(pcap, "tcp", FIELDS):
+        try:
+            sid, t, length = int(p["tcp.stream"]), float(p["frame.time_relative"]), int(p["tcp.len"] or 0)
+        except (KeyError, ValueError):
+            continue
+        src, dst = "%s:%s" % (p["ip.src"], p["tcp.srcport"]), "%s:%s" % (p["ip.dst"], p["tcp.dstport"])
+        to_guest = p["ip.dst"] in guests
+        sf = subflows.get(sid)
+        if sf is None:
+            sf = subflows[sid] = Subflow(sid, p["frame.interface_name"], dst if to_guest else src,
+                                         src if to_guest else dst)
+        if p.get("mptcp.stream"):
+            mstream[sid] = int(p["mptcp.stream"].split(",")[0])
+        subtypes = p["tcp.options.mptcp.subtype"].split(",") if p["tcp.options.mptcp.subtype"] else []
+        syn, ack = p["tcp.flags.syn"] in ("1", "True"), p["tcp.flags.ack"] in ("1", "True")
+        if syn and not ack:
+            sf.syn_seen = True
+            sf.syn_mpc |= MP_CAPABLE in subtypes
+            sf.join |= MP_JOIN in subtypes
+        elif syn and ack:
+            sf.synack_seen = True
+            sf.synack_mpc |= MP_CAPABLE in subtypes
+        sf.first = t if sf.first is None else sf.first
+        sf.last = t
+        sf.packets += 1
+        if length == 0:
+            continue
+        if p["frame.number"] in retrans:
+            sf.retrans += 1
+            continue  # goodput: each byte once
+        if to_guest:
+            sf.down += length
+        else:
+            sf.up += length
+        dsn = p["tcp.options.mptcp.rawdataseqno"].split(",")[0]
+        if dsn:
+            sf.points.append((t, int(dsn), to_guest))
+        sf.bins.setdefault(to_guest, []).append((t, length))
+    # MPTCP connections: the subflows tshark tied together; a plain or fallen-back TCP
+    # connection is its own group.
+    conns = {}
+    for sid, sf in sorted(subflows.items()):
+        key = ("m", mstream[sid]) if sid in mstream else ("t", sid)
+        conns.setdefault(key, []).append(sf)
+    return taps, conns
+
+
+def is_mptcp(sfs):
+    return any(sf.syn_mpc and sf.synack_mpc for sf in sfs)
+
+
+def fell_back(sfs):
+    return any(sf.syn_mpc and sf.syn_seen and not sf.synack_mpc and not sf.join for sf in sfs)
+
+
+def plot(out, n, sfs, taps, down, span):
+    """Two PNGs for connection n; returns their names."""
+    t0, t1 = span
+    step = max(0.01, (t1 - t0) / 60.0)
+    nb = int((t1 - t0) / step) + 1
+    labels = ["sf%d %s %s" % (i + 1, *taps.get(sf.iface, ("?", sf.iface))) for i, sf in enumerate(sfs)]
+    rows = [[0.0] * len(sfs) for _ in range(nb)]
+    for i, sf in enumerate(sfs):
+        for t, length in sf.bins.get(down, []):
+            rows[min(nb - 1, int((t - t0) / step))][i] += length * 8 / step / 1e6
+    gp = os.path.join(out, "conn%d-goodput.dat" % n)
+    with open(gp, "w") as f:
+        for b, row in enumerate(rows):
+            acc, cols = 0.0, []
+            for v in row:
+                acc += v
+                cols.append("%.3f" % acc)
+            f.write("%.3f %s\n" % (b * step, " ".join(cols)))
+    way = "to the guest" if down else "from the guest"
+    script = ['set terminal pngcairo size 900,500', 'set output "conn%d-goodput.png"' % n,
+              'set title "connection %d: goodput %s per subflow (stacked)"' % (n, way),
+              'set xlabel "seconds"', 'set ylabel "Mbit/s"', 'set key outside right', 'set grid',
+              'set style fill solid 0.6']
+    curves = ['"conn%d-goodput.dat" using 1:%d with fillsteps lc %d title "%s"' % (n, i + 2, i + 1, labels[i])
+              for i in reversed(range(len(sfs)))]
+    script.append("plot " + ", ".join(curves))
+    # DSN over time: each data packet's data sequence number (relative to the connection's
+    # first), one colour per subflow.
+    base = min((d for sf in sfs for _, d, w in sf.points if w == down), default=0)
+    dsn_plots = []
+    for i, sf in enumerate(sfs):
+        path = os.path.join(out, "conn%d-dsn-sf%d.dat" % (n, i + 1))
+        with open(path, "w") as f:
+            for t, d, w in sf.points:
+                if w == down:
+                    f.write("%.6f %.6f\n" % (t - t0, ((d - base) % (1 << 64)) / 1e6))
+        dsn_plots.append('"%s" using 1:2 with points pt 7 ps 0.4 lc %d title "%s"' % (
+            os.path.basename(path), i + 1, labels[i]))
+    script += ['set output "conn%d-dsn.png"' % n, 'unset style',
+               'set title "connection %d: data sequence number over time per subflow (%s)"' % (n, way),
+               'set ylabel "data sequence (MB)"']
+    script.append("plot " + ", ".join(dsn_plots) if dsn_plots else 'plot 0 notitle')
+    with open(os.path.join(out, "conn%d.gp" % n), "w") as f:
+        f.write("\n".join(script) + "\n")
+    res = subprocess.run(["gnuplot", "conn%d.gp" % n], cwd=out, stderr=subprocess.PIPE, text=True)
+    if res.returncode != 0:
+        raise SystemExit("capture: gnuplot failed: %s" % res.stderr.strip())
+    return "conn%d-goodput.png" % n, "conn%d-dsn.png" % n
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    out, uplinks = argv[1], argv[2]
+    taps, conns = analyse(out, uplinks)
+    lines, n, plain, fallbacks = [], 0, 0, []
+    for key, sfs in sorted(conns.items(), key=lambda kv: min(sf.first for sf in kv[1])):
+        # A join the server refused (or a SYN never answered) is no subflow: named apart.
+        failed = [sf for sf in sfs if sf.syn_seen and not sf.synack_seen]
+        sfs = [sf for sf in sfs if sf not in failed]
+        if not sfs:
+            continue
+        if not is_mptcp(sfs):
+            plain += 1
+            if fell_back(sfs):
+                fallbacks.append(sfs[0])
+            continue
+        n += 1
+        down, up = sum(sf.down for sf in sfs), sum(sf.up for sf in sfs)
+        t0, t1 = min(sf.first for sf in sfs), max(sf.last for sf in sfs)
+        first = next((sf for sf in sfs if not sf.join), sfs[0])
+        lines.append("connection %d: %s -> %s, MPTCP, %d subflow%s, down %d B (%s), up %d B (%s), %.1f-%.1f s" % (
+            n, first.guest, first.peer, len(sfs), "" if len(sfs) == 1 else "s", down, human(down), up, human(up), t0, t1))
+        for i, sf in enumerate(sfs):
+            nic, upl = taps.get(sf.iface, ("?", sf.iface))
+            lines.append("  subflow %d%-10s %s -> %s via %s %s (%s): down %d B, up %d B, retransmissions %d" % (
+                i + 1, " (join)" if sf.join else " (initial)", sf.guest, sf.peer, nic, upl, sf.iface,
+                sf.down, sf.up, sf.retrans))
+        for sf in failed:
+            lines.append("  failed join: %s -> %s via %s %s (no SYN/ACK)" % (
+                sf.guest, sf.peer, *taps.get(sf.iface, ("?", sf.iface))))
+        lines.append("  plots: %s %s" % plot(out, n, sfs, taps, down >= up, (t0, t1)))
+    lines.append("MPTCP connections: %d; plain TCP connections: %d, of which fell back from MPTCP: %d" % (
+        n, plain, len(fallbacks)))
+    for sf in fallbacks:
+        nic, upl = taps.get(sf.iface, ("?", sf.iface))
+        lines.append("  fallback: %s -> %s via %s %s (the server answered without MP_CAPABLE)" % (
+            sf.guest, sf.peer, nic, upl))
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "report.txt"), "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
