@@ -322,10 +322,36 @@ nothing_left() {
 	ip netns exec "$BED_INET" "$MPSOCKS" down --name "$EXIT" >&2 || fail "a second down of the exit failed"
 }
 
+# up_fails_at_exit WHY EXIT_AT LOGIN: up --exit fails with exit 1 and one line saying WHY, and
+# leaves the host namespace as it was (the guest it started meanwhile is gone too).
+up_fails_at_exit() {
+	local why=$1 vm=${VM}f out rc=0 args=()
+	need_exit
+	[ -z "${KERNEL:-}" ] || args+=(--kernel "$KERNEL")
+	[ -z "${INITRD:-}" ] || args+=(--initrd "$INITRD")
+	bed_register_instance "$vm"
+	snapshot "$BED_HOST" >"$BED_DIR/f-before"
+	out=$(timeout 120 ip netns exec "$BED_HOST" "$MPSOCKS" up --detach --name "$vm" --accel tcg "${args[@]}" \
+		--exit "$2" --exit-user "$3" --uplink up0@198.18.0.1 --uplink up1@198.18.1.1 2>&1 </dev/null) || rc=$?
+	echo "$out" >&2
+	[ "$rc" = 1 ] || fail "up exit $rc, want 1"
+	grep -q -- "$why" <<<"$out" || fail "no line saying '$why': $(tail -n 1 <<<"$out")"
+	[ "$(grep -c -v -e '^mpsocks: warning' -e '^  |' -e 'guest console ended' <<<"$out")" = 1 ] ||
+		fail "more than one line: $(tr '\n' '|' <<<"$out")"
+	snapshot "$BED_HOST" >"$BED_DIR/f-after"
+	diff "$BED_DIR/f-before" "$BED_DIR/f-after" >&2 || fail "up left something behind"
+	[ ! -e "/run/mpsocks/$vm" ] || fail "state directory /run/mpsocks/$vm is left"
+	! pgrep -f "mpsocks-$vm( |$)" >/dev/null || fail "its qemu still runs"
+}
+
 main() {
 	local c pid
 	snapshots >"$BED_DIR/x-before"
 	exit_up "$EXIT" || true
+	run_test "exit: up --exit to a port where nothing listens fails with one line and leaves nothing" \
+		up_fails_at_exit "does not answer" "$BED_EXIT_ADDR:$((BED_EXIT_PORT + 1))" "$EXIT_LOGIN"
+	run_test "exit: up --exit with a wrong password fails with one line and leaves nothing" \
+		up_fails_at_exit "refuses the credentials" "$BED_EXIT_ADDR:$BED_EXIT_PORT" "${EXIT_LOGIN%%:*}:wrong"
 	vm_up "$VM" --debug --exit "$BED_EXIT_ADDR:$BED_EXIT_PORT" --exit-user "$EXIT_LOGIN" \
 		--uplink up0@198.18.0.1 --uplink up1@198.18.1.1 --uplink up2@198.18.2.1 || true
 	run_test "exit: 20 MiB down and 20 MiB up between a plain-TCP server and the guest's client, intact (sha256), the server's peer is the exit" transfer_both_ways ip

@@ -40,12 +40,12 @@ exit_conf() {
 	done < <(ip -4 -o addr show 2>/dev/null | awk '{print $2}' | sort -u)
 	printf 'external.rotation: route\nsocksmethod: username\nclientmethod: none\n'
 	printf 'user.privileged: root\nuser.unprivileged: nobody\n'
-	for cidr in "${ALLOW[@]:-0.0.0.0/0}" 127.0.0.0/8; do
+	# This host's own addresses too: the readiness check connects to the listen address.
+	for cidr in "${ALLOW[@]:-0.0.0.0/0}" 127.0.0.0/8 $(own_addresses); do
 		printf 'client pass {\n from: %s to: 0/0\n log: error\n}\n' "$cidr"
 	done
 	printf 'client block {\n from: 0/0 to: 0/0\n log: connect error\n}\n'
-	for cidr in 127.0.0.0/8 0.0.0.0/8 169.254.0.0/16 ::1/128 ::/128 fe80::/10 \
-		$(ip -4 -o addr show 2>/dev/null | awk '{sub("/.*", "/32", $4); print $4}' | sort -u); do
+	for cidr in 127.0.0.0/8 0.0.0.0/8 169.254.0.0/16 ::1/128 ::/128 fe80::/10 $(own_addresses); do
 		printf 'socks block {\n from: 0/0 to: %s\n log: connect error\n}\n' "$cidr"
 	done
 	for cidr in "${ALLOW[@]:-0.0.0.0/0}" 127.0.0.0/8; do
@@ -53,6 +53,9 @@ exit_conf() {
 	done
 	printf 'socks block {\n from: 0/0 to: 0/0\n log: connect error\n}\n'
 }
+
+# This host's IPv4 addresses, as /32 networks.
+own_addresses() { ip -4 -o addr show 2>/dev/null | awk '{sub("/.*", "/32", $4); print $4}' | sort -u; }
 
 # The exit's pid if it runs: exit.pid, checked against its config path in the command line.
 exit_pid_of() {
@@ -110,7 +113,8 @@ check_exit() {
 		printf "\\$(printf %03o "${#name}")%s" "$name"
 		# shellcheck disable=SC2059
 		printf "\\$(printf %03o "${#pass}")%s" "$pass"
-	} | timeout 8 socat -t 5 - "TCP:$EXIT_ADDR:$EXIT_PORT,bind=$src,connect-timeout=5" 2>/dev/null | od -An -tx1 | tr -d ' \n')
+	} | timeout 8 socat -t 5 - "TCP:$EXIT_ADDR:$EXIT_PORT,bind=$src,connect-timeout=5" 2>/dev/null | od -An -tx1 | tr -d ' \n') ||
+		true # (no answer: an empty reply, told below)
 	case $reply in
 	05020100) return 0 ;;
 	0502*) die "the exit $EXIT_AT refuses the credentials of --exit-user ($name)" ;;

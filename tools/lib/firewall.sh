@@ -125,9 +125,8 @@ open_firewall() {
 	local -a rules args
 	read -r tool chain <<<"$FIREWALL"
 	if [ "$tool" = none ]; then
-		if nft list chains 2>/dev/null | grep -v "table ip $NFT_TABLE" | grep -q 'hook forward.*policy drop'; then
+		other_forward_drops &&
 			warn "a forward chain of another firewall drops by default; allow ${TAPS[*]} <-> ${UP_IF[*]} there if the proxy cannot reach out"
-		fi
 		return 0
 	fi
 	mapfile -t rules < <(firewall_rules | grep '^accept ')
@@ -143,6 +142,16 @@ open_firewall() {
 		mapfile -t args < <(ipt_rule $rule "$tag")
 		iptables -w 5 -I "$chain" 1 "${args[@]}" || die "could not add forward exceptions to iptables chain $chain"
 	done
+}
+
+# Does a forward chain of a table not ours have policy drop (a firewall we cannot add to)?
+other_forward_drops() {
+	local family table
+	while read -r _ family table; do
+		[[ $table != mpsocks_* ]] || continue
+		nft list table "$family" "$table" 2>/dev/null | grep -q 'hook forward.*policy drop' && return 0
+	done < <(nft list tables 2>/dev/null)
+	return 1
 }
 
 close_firewall() {
