@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 FIELDS = ["frame.number", "frame.time_relative", "frame.interface_name", "tcp.stream", "mptcp.stream",
-          "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport", "tcp.len", "tcp.flags.syn", "tcp.flags.ack",
+          "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport", "tcp.seq", "tcp.len", "tcp.flags.syn", "tcp.flags.ack",
           "tcp.options.mptcp.subtype", "tcp.options.mptcp.rawdataseqno"]
 PREFS = ["-o", "tcp.analyze_sequence_numbers:TRUE", "-o", "mptcp.analyze_mptcp:TRUE",
          "-o", "mptcp.relative_sequence_numbers:TRUE"]
@@ -49,6 +49,7 @@ class Subflow:
         self.down = self.up = self.retrans = self.packets = 0
         self.syn_mpc = self.synack_mpc = self.join = self.syn_seen = self.synack_seen = False
         self.points = []  # (time, dsn, down?) of data packets
+        self.hi = {}  # per direction: the highest subflow sequence number seen, so each byte counts once
         self.bins = {}
 
 
@@ -91,15 +92,22 @@ def analyse(out, uplinks):
             continue
         if p["frame.number"] in retrans:
             sf.retrans += 1
-            continue  # goodput: each byte once
+        # Goodput: each byte once, by sequence number (a segment that fills the gap of one
+        # lost before the tap is new here although tshark calls it a retransmission).
+        seq = int(p["tcp.seq"] or 0)
+        hi = sf.hi.get(to_guest, seq)
+        new = max(0, seq + length - max(seq, hi))
+        sf.hi[to_guest] = max(hi, seq + length)
+        if new == 0:
+            continue
         if to_guest:
-            sf.down += length
+            sf.down += new
         else:
-            sf.up += length
+            sf.up += new
         dsn = p["tcp.options.mptcp.rawdataseqno"].split(",")[0]
         if dsn:
             sf.points.append((t, int(dsn), to_guest))
-        sf.bins.setdefault(to_guest, []).append((t, length))
+        sf.bins.setdefault(to_guest, []).append((t, new))
     # MPTCP connections: the subflows tshark tied together; a plain or fallen-back TCP
     # connection is its own group.
     conns = {}
