@@ -94,7 +94,7 @@ slow_download() {
 
 # status_live: status and status --json during a download show it with 3 subflows, growing.
 status_live() {
-	local t out j1 j2
+	local t out j1 j2 line
 	need_vm
 	t=$(tag status)
 	trap 'bed_unshape' EXIT
@@ -126,6 +126,10 @@ status_live() {
 		assert a["clients"], "no clients"
 		print("json ok: %d subflows, %d -> %d bytes" % (len(c2["subflows"]), c1["bytes_received"], c2["bytes_received"]))
 	EOF
+	# --watch --json: one object a line, each parsing, until stopped.
+	in_host timeout 4 "$MPSOCKS" status --name "$VM" --watch --json >"$BED_DIR/watch.out" 2>&1 || true
+	[ "$(grep -c '^{' "$BED_DIR/watch.out")" -ge 2 ] || fail "status --watch --json gave $(grep -c '^{' "$BED_DIR/watch.out") objects in 4 s"
+	while read -r line; do "$PY" -m json.tool <<<"$line" >/dev/null || fail "a --watch line does not parse"; done < <(grep '^{' "$BED_DIR/watch.out")
 	wait "$DL_PID" || fail "the download failed"
 	check_download "$t" "$BED_DIR/$t" $((80 * MIB))
 	rm -f "$BED_DIR/$t"
@@ -180,7 +184,7 @@ main() {
 	run_test "check against the MPTCP server: exit 0, 3 subflows over 3 uplinks" check_multipath
 	run_test "check against a plain-TCP server: exit 1, fallback" check_fallback
 	run_test "check and capture: bad usage exits 2 with one line, a bad --out 1" check_bad_usage
-	run_test "status and status --json during a download: the connection, 3 subflows, growing bytes" status_live
+	run_test "status, status --json and --watch during a download: the connection, 3 subflows, growing bytes" status_live
 	run_test "capture during a shaped download: pcaps per uplink, report with 3 subflows adding up within 2%, PNG plots" capture_download
 	plain_down
 	vm_down "$VM"
