@@ -146,6 +146,8 @@ main() {
 	expect_bad "name with a hyphen" -- up --name "a-b" --uplink up0
 	expect_bad "name empty" -- up --name "" --uplink up0
 	expect_bad "accel unknown" -- up --name "$NAME" --uplink up0 --accel xen
+	expect_bad "probe interval not a number" -- up --name "$NAME" --uplink up0 --probe-interval fast
+	expect_bad "probe interval too short" -- up --name "$NAME" --uplink up0 --probe-interval 0.1
 	expect_bad "mem too small" -- up --name "$NAME" --uplink up0 --mem 8
 	expect_bad "user without password" -- up --name "$NAME" --uplink up0 --user alice
 	expect_bad "user with a space" -- up --name "$NAME" --uplink up0 --user "alice:open sesame"
