@@ -27,11 +27,12 @@ static uint32_t uplink_count(const struct uplinks *up)
 	return n > MPTCP_LIMIT_MAX ? MPTCP_LIMIT_MAX : n;
 }
 
-static void add_endpoint_cfg(struct mptcp_pm *pm, const struct nic_cfg *c, int ifindex, int i)
+static void add_endpoint_cfg(struct mptcp_pm *pm, const struct nic_cfg *c, int ifindex,
+			     unsigned id)
 {
 	struct mptcp_endpoint e = { 0 };
 
-	e.id = (uint8_t)(i + 1);
+	e.id = (uint8_t)id;
 	e.addr4 = c->addr.s_addr;
 	e.flags = FLAG_SUBFLOW | (c->backup ? FLAG_BACKUP : 0);
 	e.ifindex = ifindex;
@@ -39,9 +40,15 @@ static void add_endpoint_cfg(struct mptcp_pm *pm, const struct nic_cfg *c, int i
 		log_line("mptcp: endpoint %s failed: %s", c->ifname, pm->nl.err);
 }
 
+/* Uplink i's endpoint id: i + 1, until a return gave it another. */
+static unsigned ep_id(const struct uplink *u, int i)
+{
+	return u->ep_id ? u->ep_id : (unsigned)i + 1;
+}
+
 static void add_endpoint(struct mptcp_pm *pm, const struct uplink *u, int i)
 {
-	add_endpoint_cfg(pm, u->cfg, u->ifindex, i);
+	add_endpoint_cfg(pm, u->cfg, u->ifindex, ep_id(u, i));
 }
 
 /* Reads the endpoints back and prints them (only endpoint `only` when non-zero). */
@@ -136,18 +143,21 @@ int endpoints_withdraw(const struct uplinks *up, int i)
 		return -EINVAL;
 	if (mptcp_pm_open(&pm) != 0)
 		return -ENOENT;
-	err = mptcp_del_endpoint(&pm, (uint8_t)(i + 1));
+	err = mptcp_del_endpoint(&pm, (uint8_t)ep_id(&up->u[i], i));
 	if (err)
-		log_line("endpoint id=%d: withdrawing failed: %s", i + 1, pm.nl.err);
+		log_line("endpoint id=%u: withdrawing failed: %s", ep_id(&up->u[i], i), pm.nl.err);
 	else
-		log_line("endpoint id=%d %s withdrawn: its uplink is down", i + 1, up->u[i].cfg->ifname);
+		log_line("endpoint id=%u %s withdrawn: its uplink is down", ep_id(&up->u[i], i),
+			 up->u[i].cfg->ifname);
 	mptcp_pm_close(&pm);
 	return err;
 }
 
-int endpoints_restore(const struct uplinks *up, int i)
+int endpoints_restore(struct uplinks *up, int i)
 {
+	struct uplink *u = &up->u[i];
 	struct mptcp_pm pm;
+	unsigned id;
 
 	if (!withdrawable(up, i))
 		return -EINVAL;
@@ -155,9 +165,14 @@ int endpoints_restore(const struct uplinks *up, int i)
 		return -ENOENT;
 	/* Gone already after a withdraw; still there if the down was too short to be seen, or
 	 * when the uplink got a new address while up: then it goes now, with its subflows. */
-	mptcp_del_endpoint(&pm, (uint8_t)(i + 1));
-	add_endpoint(&pm, &up->u[i], i);
-	log_line("endpoint id=%d %s back: its uplink is up; new subflows", i + 1, up->u[i].cfg->ifname);
+	mptcp_del_endpoint(&pm, (uint8_t)ep_id(u, i));
+	/* Back under another id: the server may still hold the old subflow (its reset was lost
+	 * on the dead uplink), and a join from the same address with the same id then got no
+	 * data in the bed; ids i+1, i+1+NICS_MAX, ... stay distinct between uplinks. */
+	id = ep_id(u, i) + NICS_MAX;
+	u->ep_id = id > 255 ? (unsigned)i + 1 : id;
+	add_endpoint(&pm, u, i);
+	log_line("endpoint id=%u %s back: its uplink is up; new subflows", ep_id(u, i), u->cfg->ifname);
 	mptcp_pm_close(&pm);
 	return 0;
 }

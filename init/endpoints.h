@@ -19,7 +19,7 @@ int endpoints_withdraw(const struct uplinks *up, int i);
  * and added again. The
  * in-kernel PM never re-creates a closed subflow; a new endpoint gets one on every running
  * connection (mptcp_join.sh "delete and re-add"). 0 or -errno. */
-int endpoints_restore(const struct uplinks *up, int i);
+int endpoints_restore(struct uplinks *up, int i);
 /* Reads the endpoints back and prints the contract line of each (only id `only` when
  * non-zero); returns how many the kernel holds, or -1. Also used by the DHCP hook (lease.c). */
 int endpoints_print(struct mptcp_pm *pm, unsigned only);

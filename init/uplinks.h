@@ -16,6 +16,7 @@ struct uplink {
 	int ifindex; /* 0: not present */
 	int ok;      /* present, up and addressed */
 	int lan;     /* the LAN NIC: address only, no table */
+	unsigned ep_id; /* its MPTCP endpoint's id now; 0: i + 1 (endpoints_restore moves it) */
 };
 
 struct uplinks {
