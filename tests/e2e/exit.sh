@@ -344,6 +344,31 @@ up_fails_at_exit() {
 	! pgrep -f "mpsocks-$vm( |$)" >/dev/null || fail "its qemu still runs"
 }
 
+# The exit bundle (make exit-bundle), unpacked outside the tree as on a VPS: one command starts
+# its exit beside the running one (another port), which serves a client with its login (1 MiB
+# from the plain server, intact), and its down leaves the other exit's MPTCP limits alone.
+bundle_serves() {
+	local dir t out limits port=$((BED_EXIT_PORT + 2)) bundle=${O:-$TOP/out}/mpsocks-exit.tar.gz
+	need_exit
+	[ -f "$bundle" ] || fail "$bundle missing (make exit-bundle)"
+	dir=$(mktemp -d /tmp/mps-bundle.XXXX)
+	# shellcheck disable=SC2064 # $dir now: the trap runs after this function's locals are gone
+	trap "ip netns exec '$BED_INET' '$dir/mpsocks-exit/mpsocks' down --name '${EXIT}b' >&2 || true; rm -rf '$dir'" EXIT
+	tar -C "$dir" -xzf "$bundle"
+	bed_register_exit "${EXIT}b"
+	out=$(ip netns exec "$BED_INET" "$dir/mpsocks-exit/mpsocks" exit --detach --name "${EXIT}b" \
+		--listen "$BED_EXIT_ADDR" --port "$port" --user "$EXIT_LOGIN" 2>&1 </dev/null) || fail "the bundle's exit failed: $out"
+	grep -qF "exit ready: $BED_EXIT_ADDR:$port" <<<"$out" || fail "no ready line: $out"
+	t=$(tag xbundle)
+	ip netns exec "$BED_INET" curl -sS --max-time 30 --socks5 "$BED_EXIT_ADDR:$port" --proxy-user "$EXIT_LOGIN" \
+		-o "$BED_DIR/$t" "$(plain_url ip "/bytes/$MIB?tag=$t")" >&2 || fail "curl through the bundle's exit failed"
+	far_line "$t" >/dev/null
+	check_download "$t" "$BED_DIR/$t" "$MIB"
+	limits=$(ip -n "$BED_INET" mptcp limits show)
+	ip netns exec "$BED_INET" "$dir/mpsocks-exit/mpsocks" down --name "${EXIT}b" >&2
+	[ "$(ip -n "$BED_INET" mptcp limits show)" = "$limits" ] || fail "the bundle exit's down changed the other exit's MPTCP limits"
+}
+
 main() {
 	local c pid
 	snapshots >"$BED_DIR/x-before"
@@ -371,6 +396,7 @@ main() {
 	run_test "exit: its sockd kept running through the malformed and refused requests" same_exit_pid "$pid"
 	run_test "exit: 200 concurrent connections of 1 MiB each through the guest and the exit arrive intact" concurrent_through_exit
 	run_test "exit: restarted while the guest runs, new connections work within 2 s of its return" restart_exit
+	run_test "exit: the exit bundle, unpacked outside the tree, starts with one command and serves" bundle_serves
 	run_test "exit: down of the guest and of the exit leaves nothing in either namespace" nothing_left
 }
 

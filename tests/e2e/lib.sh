@@ -128,8 +128,9 @@ need_exit() { [ -n "${EXIT_AT:-}" ] || fail "no exit: ${EXIT_ERR:-not started}";
 # exit_down NAME: tools/mpsocks down of the exit (in BED_INET), keeping its logs; its status.
 exit_down() {
 	local f
+	# Appended: a restarted exit's log follows the first one's.
 	for f in "/run/mpsocks/$1"/*.log; do
-		[ ! -f "$f" ] || cp "$f" "$BED_LOGS/$1.$(basename "$f")" 2>/dev/null || true
+		[ ! -f "$f" ] || cat "$f" >>"$BED_LOGS/$1.$(basename "$f")" 2>/dev/null || true
 	done
 	timeout 60 ip netns exec "$BED_INET" "$MPSOCKS" down --name "$1" >&2 2>&1 </dev/null
 }

@@ -70,7 +70,7 @@ exit_pid_of() {
 raise_mptcp_limits() {
 	local now
 	now=$(ip mptcp limits show 2>/dev/null) || die "ip mptcp limits failed: iproute2 without MPTCP support?"
-	printf '%s\n' "$now" >"$STATE/mptcp_limits.orig"
+	inherit_record mptcp_limits.orig || printf '%s\n' "$now" >"$STATE/mptcp_limits.orig"
 	ip mptcp limits set subflows "$EXIT_SUBFLOWS" add_addr_accepted "$EXIT_SUBFLOWS" ||
 		die "could not raise the MPTCP limits (ip mptcp limits set subflows $EXIT_SUBFLOWS)"
 }
@@ -139,7 +139,7 @@ cmd_exit() {
 	STATE=$(state_dir "$NAME")
 	take_lock
 	if [ -d "$STATE" ]; then
-		instance_lives "$STATE" && die "'$NAME' is running already (tools/mpsocks down --name $NAME)"
+		instance_lives "$STATE" && die "'$NAME' is running already ($PROG down --name $NAME)"
 		teardown "$STATE" "$NAME"
 	fi
 	mkdir -p "$STATE"
@@ -171,7 +171,7 @@ cmd_exit() {
 	rm -f "$STATE/creating"
 	if [ "$DETACH" = 1 ]; then
 		trap - EXIT INT TERM HUP
-		say "exit ready: $LISTEN:$PORT (down: tools/mpsocks down --name $NAME)"
+		say "exit ready: $LISTEN:$PORT (down: $PROG down --name $NAME)"
 		exit 0
 	fi
 	say "exit ready: $LISTEN:$PORT (Ctrl-C stops it)"

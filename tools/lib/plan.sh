@@ -135,3 +135,18 @@ hand_over() {
 	done
 	return 1
 }
+
+# inherit_record FILE: a live instance of this namespace and kind holds the record FILE (the
+# host as it was before the first of them changed it): copy it to STATE, so that whichever goes
+# last puts the host back as it was. Fails when none holds one.
+inherit_record() {
+	local file=$1 d
+	for d in "$RUN_DIR"/*/; do
+		d=${d%/}
+		[ "$d" != "$STATE" ] && [ -r "$d/$file" ] || continue
+		[ "$(plan_field "$d" PLAN_NETNS)" = "$NETNS" ] && [ "$(plan_field "$d" KIND)" = "$KIND" ] || continue
+		instance_lives "$d" || continue
+		cp "$d/$file" "$STATE/$file" && return 0
+	done
+	return 1
+}
