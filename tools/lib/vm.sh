@@ -162,8 +162,9 @@ start_qemu() {
 		-chardev "socket,id=con,path=$STATE/console.sock,server=on,wait=off,logfile=$STATE/console.log"
 		-serial chardev:con
 		-chardev "socket,id=qmp,path=$STATE/qmp.sock,server=on,wait=off" -mon chardev=qmp,mode=control
-		# status's and check's questions to init (init/info.c), off the console.
-		-device virtio-serial-pci,id=vser -chardev "socket,id=info,path=$STATE/info.sock,server=on,wait=off"
+		# status's and check's questions to init (init/info.c), off the console; 2 ports, not
+		# 31: each port's virtqueues cost boot time under TCG (kernel start to /init +14 ms, not +25).
+		-device virtio-serial-pci,id=vser,max_ports=2 -chardev "socket,id=info,path=$STATE/info.sock,server=on,wait=off"
 		-device virtserialport,bus=vser.0,nr=1,chardev=info,name=org.mpsocks.info
 		-pidfile "$STATE/qemu.pid")
 	if [ "$USE_ACCEL" = kvm ]; then
