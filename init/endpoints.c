@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "log.h"
 #include "mptcp.h"
 #include "sysctl.h"
@@ -128,10 +129,12 @@ void endpoints_late(const struct uplinks *up, int i)
 	mptcp_pm_close(&pm);
 }
 
-/* Static uplinks only: a DHCP uplink's endpoint follows its lease, the LAN NIC has none. */
+/* Static uplinks only: a DHCP uplink's endpoint follows its lease, the LAN NIC has none;
+ * and only with MPTCP (setup said once that there is none: no line per carrier change). */
 static bool withdrawable(const struct uplinks *up, int i)
 {
-	return i >= 0 && i < up->n && up->u[i].ok && !up->u[i].lan && !up->u[i].cfg->dhcp;
+	return i >= 0 && i < up->n && up->u[i].ok && !up->u[i].lan && !up->u[i].cfg->dhcp &&
+	       access("/proc/sys/net/mptcp/enabled", F_OK) == 0;
 }
 
 int endpoints_withdraw(const struct uplinks *up, int i)

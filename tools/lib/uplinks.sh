@@ -39,8 +39,6 @@ ms_of() {
 	echo $((10#${s:-0} * 1000 + 10#$frac))
 }
 
-now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
-
 # An uplink named at up need not exist yet (a USB modem plugged in later): with its gateway
 # given, its NIC starts with no carrier and comes up when it does.
 uplink_may_come() { [ -n "$2" ] && [[ $1 =~ ^[A-Za-z0-9_.:-]{1,15}$ && $1 != . && $1 != .. ]]; }
@@ -91,8 +89,8 @@ uplinks_probe() {
 		UPL_PID[i]=$left
 	done
 	[ "$PROBE_INTERVAL" != 0 ] && command -v arping >/dev/null 2>&1 || return 0
-	now=$(now_ms)
-	((now - PROBE_LAST >= $(ms_of "$PROBE_INTERVAL"))) || return 0
+	now=$((${EPOCHREALTIME/./} / 1000))
+	((now - PROBE_LAST >= PROBE_MS)) || return 0
 	PROBE_LAST=$now
 	for i in "${!TAPS[@]}"; do
 		[ -n "${UP_GW[i]}" ] && [ "${UPL_STATE[i]}" != down ] && [ "${OBS_STATE[i]:-}" = up ] || continue
@@ -113,6 +111,7 @@ uplinks_save() {
 uplinks_init() {
 	local i
 	PROBE_INTERVAL=${PROBE_INTERVAL:-$PROBE_DEFAULT}
+	PROBE_MS=$(ms_of "$PROBE_INTERVAL") # once: the loop forks nothing while all is quiet
 	for i in "${!TAPS[@]}"; do
 		UPL_STATE[i]=up UPL_SINCE[i]=${EPOCHSECONDS} UPL_WHY[i]='' UPL_ID[i]='' UPL_MISS[i]=0 UPL_PID[i]='' UPL_GEN[i]=0
 	done
