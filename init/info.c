@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -22,6 +21,7 @@
 #include <linux/sock_diag.h>
 #include "log.h"
 #include "netlink.h"
+#include "textbuf.h"
 
 #define RETRY_MS 100u
 #define RETRY_TRIES 100u    /* 10 s: the port may come after init starts, never much later */
@@ -39,31 +39,6 @@ struct msk_info {
 	uint32_t retransmits;
 	uint64_t bytes_retrans, bytes_sent, bytes_received, bytes_acked;
 };
-
-struct out {
-	char *buf;
-	size_t cap, len;
-	int full;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len) {
-		o->full = 1; /* the line that did not fit is dropped whole */
-		o->buf[o->len] = '\0';
-		return;
-	}
-	o->len += (size_t)n;
-}
 
 /* "A.B.C.D:PORT" of a diag socket id end (network order). */
 static const char *endpoint(char *s, size_t n, const uint32_t addr[4], uint16_t port)
@@ -98,7 +73,7 @@ static int msk_cb(const struct nlmsghdr *nlh, void *arg)
 		n = nla_len(tb[INET_DIAG_INFO]);
 		memcpy(&mi, nla_data(tb[INET_DIAG_INFO]), n < sizeof(mi) ? n : sizeof(mi));
 	}
-	put(arg, "msk token=%08x state=%u local=%s remote=%s flags=%u subflows=%u sent=%llu received=%llu acked=%llu retrans=%llu\n",
+	textbuf_put(arg, "msk token=%08x state=%u local=%s remote=%s flags=%u subflows=%u sent=%llu received=%llu acked=%llu retrans=%llu\n",
 	    mi.token, m->idiag_state, endpoint(l, sizeof(l), m->id.idiag_src, m->id.idiag_sport),
 	    endpoint(r, sizeof(r), m->id.idiag_dst, m->id.idiag_dport), mi.flags, mi.subflows,
 	    (unsigned long long)mi.bytes_sent, (unsigned long long)mi.bytes_received,
@@ -145,19 +120,19 @@ static int tcp_cb(const struct nlmsghdr *nlh, void *arg)
 	endpoint(l, sizeof(l), m->id.idiag_src, m->id.idiag_sport);
 	endpoint(r, sizeof(r), m->id.idiag_dst, m->id.idiag_dport);
 	if (subflow_of(tb[INET_DIAG_ULP_INFO], &token, &id, &flags))
-		put(arg, "sf token=%08x id=%u local=%s remote=%s state=%u flags=%#x rtt_us=%u sent=%llu acked=%llu received=%llu retrans=%u\n",
+		textbuf_put(arg, "sf token=%08x id=%u local=%s remote=%s state=%u flags=%#x rtt_us=%u sent=%llu acked=%llu received=%llu retrans=%u\n",
 		    token, id, l, r, m->idiag_state, flags, ti.tcpi_rtt,
 		    (unsigned long long)ti.tcpi_bytes_sent, (unsigned long long)ti.tcpi_bytes_acked,
 		    (unsigned long long)ti.tcpi_bytes_received, ti.tcpi_total_retrans);
 	else
-		put(arg, "tcp local=%s remote=%s state=%u rtt_us=%u sent=%llu received=%llu\n", l, r,
+		textbuf_put(arg, "tcp local=%s remote=%s state=%u rtt_us=%u sent=%llu received=%llu\n", l, r,
 		    m->idiag_state, ti.tcpi_rtt, (unsigned long long)ti.tcpi_bytes_sent,
 		    (unsigned long long)ti.tcpi_bytes_received);
 	return 0;
 }
 
 /* One sock_diag dump of protocol (IPPROTO_MPTCP or IPPROTO_TCP), IPv4, all but listeners. */
-static int dump(struct nl *nl, unsigned protocol, nl_cb cb, struct out *o)
+static int dump(struct nl *nl, unsigned protocol, nl_cb cb, struct textbuf *o)
 {
 	unsigned char buf[128] __attribute__((aligned(8)));
 	struct inet_diag_req_v2 *req;
@@ -178,22 +153,22 @@ static int dump(struct nl *nl, unsigned protocol, nl_cb cb, struct out *o)
 
 size_t info_answer(const char *req, char *buf, size_t cap)
 {
-	struct out o = { buf, cap - sizeof("truncated\nend\n"), 0, 0 };
+	struct textbuf o;
 	struct nl nl;
 	int r;
 
-	buf[0] = '\0';
+	textbuf_init(&o, buf, cap - sizeof("truncated\nend\n"));
 	if (strcmp(req, "conns") != 0) {
-		put(&o, "error unknown request (try: conns)\n");
+		textbuf_put(&o, "error unknown request (try: conns)\n");
 	} else if (nl_open(&nl, NETLINK_SOCK_DIAG, 0) != 0) {
-		put(&o, "error sock_diag: %s\n", strerror(errno));
+		textbuf_put(&o, "error sock_diag: %s\n", strerror(errno));
 	} else {
 		r = dump(&nl, IPPROTO_MPTCP, msk_cb, &o);
 		if (r < 0)
-			put(&o, "error mptcp dump: %s\n", nl.err);
+			textbuf_put(&o, "error mptcp dump: %s\n", nl.err);
 		r = dump(&nl, IPPROTO_TCP, tcp_cb, &o);
 		if (r < 0)
-			put(&o, "error tcp dump: %s\n", nl.err);
+			textbuf_put(&o, "error tcp dump: %s\n", nl.err);
 		nl_close(&nl);
 	}
 	/* The reserve kept above always has room for the last lines. */

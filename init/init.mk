@@ -31,13 +31,13 @@ INIT_TESTS := cmdline netlink sockdconf supervise users ready loop info uplinkct
 init_test_srcs = $(addprefix $(INIT_DIR)/,$(1))
 INIT_TEST_MODULES_cmdline := cmdline.c
 INIT_TEST_MODULES_netlink := netlink.c genl.c rtnl.c mptcp.c
-INIT_TEST_MODULES_sockdconf := sockdconf.c cmdline.c
+INIT_TEST_MODULES_sockdconf := sockdconf.c cmdline.c textbuf.c
 INIT_TEST_MODULES_supervise := supervise.c log.c
 INIT_TEST_MODULES_users := users.c fileio.c
 INIT_TEST_LIBS_users := -lcrypt
 INIT_TEST_MODULES_ready := ready.c fileio.c
 INIT_TEST_MODULES_loop := loop.c log.c
-INIT_TEST_MODULES_info := info.c netlink.c log.c loop.c
+INIT_TEST_MODULES_info := info.c netlink.c log.c loop.c textbuf.c
 INIT_TEST_MODULES_uplinkctl := uplinkctl.c log.c
 
 define init_unit_test

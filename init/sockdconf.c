@@ -1,87 +1,63 @@
 /* sockdconf: sockd.conf and resolv.conf text (see sockdconf.h). */
 #include "sockdconf.h"
+#include "textbuf.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-struct out {
-	char *buf;
-	size_t size, len;
-	int full;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->size - o->len)
-		o->full = 1;
-	else
-		o->len += (size_t)n;
-}
-
 int sockdconf_render(const struct sockd_params *p, char *buf, size_t size)
 {
-	struct out o = { buf, size, 0, 0 };
+	struct textbuf o;
 	char ip[INET_ADDRSTRLEN];
 	int i;
 
 	if (size == 0 || p->n_externals <= 0 || p->n_allow <= 0 || !p->unprivileged)
 		return -1;
-	buf[0] = '\0';
-	put(&o, "# Written by mpsocks init from the kernel command line.\n");
-	put(&o, "logoutput: stderr\n");
+	textbuf_init(&o, buf, size);
+	textbuf_put(&o, "# Written by mpsocks init from the kernel command line.\n");
+	textbuf_put(&o, "logoutput: stderr\n");
 	inet_ntop(AF_INET, &p->listen, ip, sizeof(ip));
-	put(&o, "internal: %s port = %u\n", ip, p->port);
+	textbuf_put(&o, "internal: %s port = %u\n", ip, p->port);
 	for (i = 0; i < p->n_externals; i++)
-		put(&o, "external: %s\n", p->externals[i]);
+		textbuf_put(&o, "external: %s\n", p->externals[i]);
 	/* Pick the outgoing address by the routing table (the main default route), not
 	 * round-robin over the externals: MPTCP then adds a subflow per other uplink. */
-	put(&o, "external.rotation: route\n");
-	put(&o, "clientmethod: none\n");
-	put(&o, "socksmethod: %s\n", p->auth ? "username" : "none");
+	textbuf_put(&o, "external.rotation: route\n");
+	textbuf_put(&o, "clientmethod: none\n");
+	textbuf_put(&o, "socksmethod: %s\n", p->auth ? "username" : "none");
 	/* root only to bind and read /etc/shadow; everything else runs as this user. */
-	put(&o, "user.privileged: root\n");
-	put(&o, "user.unprivileged: %s\n", p->unprivileged);
+	textbuf_put(&o, "user.privileged: root\n");
+	textbuf_put(&o, "user.unprivileged: %s\n", p->unprivileged);
 	/* dante takes a route out of use for 300 s after one failed connect (measured: requests
 	 * kept failing with the exit back up); maxfail 0 never does, so the appliance works
 	 * again as soon as the exit does (badexpire 0: else a warning that it means nothing). */
 	if (p->has_exit)
-		put(&o, "route.maxfail: 0\nroute.badexpire: 0\n");
+		textbuf_put(&o, "route.maxfail: 0\nroute.badexpire: 0\n");
 	/* Rules as in sockd/sockd.conf.example: clients from the allowed subnets only; CONNECT
 	 * only, never into the appliance's loopback; refusals logged, passes only on error (a
 	 * serial console is slow). */
 	for (i = 0; i < p->n_allow; i++) {
 		inet_ntop(AF_INET, &p->allow[i].addr, ip, sizeof(ip));
-		put(&o, "client pass {\n\tfrom: %s/%d to: 0/0\n\tlog: error\n}\n", ip, p->allow[i].prefix);
+		textbuf_put(&o, "client pass {\n\tfrom: %s/%d to: 0/0\n\tlog: error\n}\n", ip, p->allow[i].prefix);
 	}
-	put(&o, "client block {\n\tfrom: 0/0 to: 0/0\n\tlog: connect error\n}\n");
+	textbuf_put(&o, "client block {\n\tfrom: 0/0 to: 0/0\n\tlog: connect error\n}\n");
 	/* Through an exit, 127/8 is the exit's, which refuses it; and this rule would look up
 	 * every name a client sends here, where the exit is to resolve it. */
 	if (!p->has_exit)
-		put(&o, "socks block {\n\tfrom: 0/0 to: 127.0.0.0/8\n\tlog: connect error\n}\n");
+		textbuf_put(&o, "socks block {\n\tfrom: 0/0 to: 127.0.0.0/8\n\tlog: connect error\n}\n");
 	for (i = 0; i < p->n_allow; i++) {
 		inet_ntop(AF_INET, &p->allow[i].addr, ip, sizeof(ip));
-		put(&o, "socks pass {\n\tfrom: %s/%d to: 0/0\n\tcommand: connect\n\tlog: error\n}\n", ip,
+		textbuf_put(&o, "socks pass {\n\tfrom: %s/%d to: 0/0\n\tcommand: connect\n\tlog: error\n}\n", ip,
 		    p->allow[i].prefix);
 	}
-	put(&o, "socks block {\n\tfrom: 0/0 to: 0/0\n\tlog: connect error\n}\n");
+	textbuf_put(&o, "socks block {\n\tfrom: 0/0 to: 0/0\n\tlog: connect error\n}\n");
 	if (p->has_exit) {
 		/* Every CONNECT through the exit (sockd/patches/route-own-credentials.patch: with
 		 * the login of /etc/sockd.conf.route, whatever method the client used; names left
 		 * for the exit to resolve). "0/0" matches names without resolving them. */
 		inet_ntop(AF_INET, &p->exit_addr, ip, sizeof(ip));
-		put(&o, "route {\n\tfrom: 0/0 to: 0/0 via: %s port = %u\n\tproxyprotocol: socks_v5\n"
+		textbuf_put(&o, "route {\n\tfrom: 0/0 to: 0/0 via: %s port = %u\n\tproxyprotocol: socks_v5\n"
 			"\tcommand: connect\n\tmethod: username\n}\n", ip, p->exit_port);
 	}
 	return o.full ? -1 : (int)o.len;
@@ -89,27 +65,27 @@ int sockdconf_render(const struct sockd_params *p, char *buf, size_t size)
 
 int sockdroute_render(const char *user, const char *pass, char *buf, size_t size)
 {
-	struct out o = { buf, size, 0, 0 };
+	struct textbuf o;
 
 	if (size == 0 || !*user || !*pass || strchr(user, ':') || strpbrk(pass, "\r\n"))
 		return -1;
-	buf[0] = '\0';
-	put(&o, "%s:%s\n", user, pass);
+	textbuf_init(&o, buf, size);
+	textbuf_put(&o, "%s:%s\n", user, pass);
 	return o.full ? -1 : (int)o.len;
 }
 
 int resolvconf_render(const struct in_addr *dns, int n, char *buf, size_t size)
 {
-	struct out o = { buf, size, 0, 0 };
+	struct textbuf o;
 	char ip[INET_ADDRSTRLEN];
 	int i;
 
 	if (size == 0)
 		return -1;
-	buf[0] = '\0';
+	textbuf_init(&o, buf, size);
 	for (i = 0; i < n; i++) {
 		inet_ntop(AF_INET, &dns[i], ip, sizeof(ip));
-		put(&o, "nameserver %s\n", ip);
+		textbuf_put(&o, "nameserver %s\n", ip);
 	}
 	return o.full ? -1 : (int)o.len;
 }
