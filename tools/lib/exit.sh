@@ -142,14 +142,7 @@ cmd_exit() {
 		instance_lives "$STATE" && die "'$NAME' is running already ($PROG down --name $NAME)"
 		teardown "$STATE" "$NAME"
 	fi
-	mkdir -p "$STATE"
-	chmod 700 "$STATE"
-	printf '%s\n' "$$" >"$STATE/creating"
-	plan_write
-	release_lock
-	trap 'up_failed' EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM HUP
+	begin_instance 700
 
 	raise_mptcp_limits
 	exit_conf >"$STATE/sockd.conf"

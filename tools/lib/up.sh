@@ -59,15 +59,8 @@ cmd_up() {
 	plan_network
 	check_network_free
 	choose_dns
-	mkdir -p "$STATE"
-	chmod 755 "$RUN_DIR" "$STATE"
-	printf '%s\n' "$$" >"$STATE/creating"
-	plan_write
-	release_lock
-
-	trap 'up_failed' EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM HUP
+	chmod 755 "$RUN_DIR"
+	begin_instance 755
 
 	forwarding_on
 	create_taps
@@ -103,6 +96,19 @@ cmd_up() {
 	done
 	scan_console
 	exit 0
+}
+
+# begin_instance MODE: the state dir (mode MODE), the mark that it is being created and the plan,
+# all before anything is created; then the lock goes, and a failure from here on is undone.
+begin_instance() {
+	mkdir -p "$STATE"
+	chmod "$1" "$STATE"
+	printf '%s\n' "$$" >"$STATE/creating"
+	plan_write
+	release_lock
+	trap 'up_failed' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM HUP
 }
 
 # EXIT trap of a foreground up: power off, clean up, say so.
