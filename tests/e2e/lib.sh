@@ -48,7 +48,7 @@ in_host() { ip netns exec "$BED_HOST" "$@"; }
 # namespace and sets PROXY=ADDR:PORT from its socks5h:// line. On failure sets VM_ERR and
 # returns 1; the tests then fail with that reason.
 vm_up() {
-	local name=$1 out args=()
+	local name=$1 out f args=()
 	shift
 	VM_ERR='' PROXY=''
 	if [ ! -x "$MPSOCKS" ]; then

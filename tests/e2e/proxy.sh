@@ -54,6 +54,28 @@ sockd_not_restarted() {
 	[ "$now" = "$1" ] || fail "sockd exited $((now - $1)) time(s) during the malformed input"
 }
 
+# guest_tuning: the guest's TCP buffer maxima and NAPI batching are what init sets (issue 12:
+# they doubled the rate at 3 x 80 Mbit/s; nothing else would notice them gone).
+guest_tuning() {
+	local log sock line i
+	need_vm
+	log=$(console_log "$VM") sock=/run/mpsocks/$VM/console.sock
+	[ -S "$sock" ] || fail "no console socket $sock"
+	# shellcheck disable=SC2016 # expanded by the guest's shell
+	{ printf '
+echo tuning: $(cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem /sys/class/net/eth*/napi_defer_hard_irqs /sys/class/net/eth*/gro_flush_timeout)
+'; sleep 2; } |
+		timeout 4 socat - "UNIX-CONNECT:$sock" >/dev/null || true
+	for ((i = 0; i < 40; i++)); do
+		line=$(grep -a 'tuning: [0-9]' "$log" | tail -n 1 | tr -d '\r')
+		[ -z "$line" ] || break
+		sleep 0.1
+	done
+	echo "guest: $line"
+	[ "${line#*tuning: }" = "4096 131072 6291456 4096 16384 4194304 2 2 2 200000 200000 200000" ] ||
+		fail "the guest's tcp_rmem, tcp_wmem, napi_defer_hard_irqs, gro_flush_timeout (3 NICs): '${line#*tuning: }'"
+}
+
 # sockd_restart: kill sockd from the guest's debug shell, time until the proxy answers again.
 sockd_restart() {
 	local log exits t0 t1 i sock probe
@@ -118,6 +140,7 @@ failover() {
 main() {
 	local before
 	vm_up "$VM" --debug --uplink up0@198.18.0.1 --uplink up1@198.18.1.1 --uplink up2@198.18.2.1 || true
+	run_test "the guest's TCP buffer maxima and NAPI batching on every NIC are what init sets" guest_tuning
 	run_test "SOCKS5 CONNECT by IP carries 20 MiB down and 20 MiB up intact (sha256 both ways)" transfer_both_ways ip
 	run_test "SOCKS5 CONNECT by name (socks5h, resolved in the guest) carries 20 MiB down and up intact" transfer_both_ways name
 	run_test "3 uplinks give one connection 3 subflows from 3 distinct uplink addresses" subflows_per_uplink
