@@ -17,8 +17,7 @@ cmd_status() {
 # Bytes across each uplink for the guest, sampled twice a second apart for the rate.
 status_once() {
 	local state pid='' addr
-	local -a rx1=() tx1=() now=()
-	local rc=0 i rx tx guest_ok sockd_ok link upl
+	local rc=0 i rx tx rx0 tx0 guest_ok sockd_ok link upl
 	state=$(state_dir "$NAME")
 	[ "$JSON" = 0 ] || { status_json "$state"; return; }
 	plan_read "$state" || { say "'$NAME' is not running"; return 1; }
@@ -33,22 +32,18 @@ status_once() {
 		say "'$NAME': qemu is NOT running (state $state; tools/mpsocks down --name $NAME cleans up)"
 		rc=1
 	fi
-	NFT_TABLE=mpsocks_$NAME
-	while read -r tx rx; do
-		rx1+=("$tx") tx1+=("$rx")
-	done < <(uplink_bytes)
-	sleep 1
-	mapfile -t now < <(uplink_bytes)
+	sample_uplink_bytes
 	printf '  %-4s %-12s %-5s %-14s %-15s %-15s %14s %12s %14s %12s  %s\n' nic uplink link tap guest gateway \
 		'to-net bytes' 'to-net/s' 'from-net bytes' 'from-net/s' state
 	for i in "${!TAPS[@]}"; do
 		# (rx: what the guest sent out of the uplink; tx: what came back to it.)
-		read -r rx tx <<<"${now[i]:-- -}"
+		read -r rx0 tx0 <<<"${BYTES_BEFORE[i]:-- -}"
+		read -r rx tx <<<"${BYTES_NOW[i]:-- -}"
 		upl=${UP_IF[i]}
 		link=$(cat "/sys/class/net/$upl/operstate" 2>/dev/null || echo '?')
 		[ "${UP_BACKUP[i]}" = 0 ] || upl+=" (b)"
 		printf '  %-4s %-12s %-5s %-14s %-15s %-15s %14s %12s %14s %12s  %s\n' "eth$i" "$upl" "$link" "${TAPS[i]}" "${GUEST_ADDRS[i]}" "${UP_GW[i]:--}" \
-			"$rx" "$(rate "${rx1[i]}" "$rx")" "$tx" "$(rate "${tx1[i]}" "$tx")" "$(uplink_state_of "$state" "$i")"
+			"$rx" "$(rate "$rx0" "$rx")" "$tx" "$(rate "$tx0" "$tx")" "$(uplink_state_of "$state" "$i")"
 		[ -e "/sys/class/net/${TAPS[i]}" ] || rc=1
 	done
 	sockd_ok="no"
@@ -108,8 +103,7 @@ json_str() {
 # status --json: the same facts as the table, as one JSON object on one line (uplink counters:
 # to_net = what the guest sent, from_net = what it received; rates in bytes per second).
 status_json() {
-	local state=$1 pid=null up=false i sep='' rx tx link backup conns
-	local -a rx1=() tx1=() now=()
+	local state=$1 pid=null up=false i sep='' rx tx rx0 tx0 link backup conns
 	if ! plan_read "$state"; then
 		printf '{"name":%s,"running":false}\n' "$(json_str "$NAME")"
 		return 1
@@ -123,20 +117,14 @@ status_json() {
 		return
 	fi
 	pid=$(qemu_pid_of "$state") || pid=null
-	# What crossed each uplink (our nft counters), as in the table; not the taps' counters,
-	# which on tap 0 include the clients' own traffic with the proxy.
-	NFT_TABLE=mpsocks_$NAME
-	while read -r rx tx; do
-		rx1+=("$rx") tx1+=("$tx")
-	done < <(uplink_bytes)
-	sleep 1
-	mapfile -t now < <(uplink_bytes)
+	sample_uplink_bytes
 	socks_answers "${GUEST_ADDRS[0]}" "$PORT" && up=true
 	printf '{"name":%s,"kind":"vm","running":%s,"qemu_pid":%s,"accel":%s,"state":%s,"proxy":%s,"sockd_answers":%s,"nics":[' \
 		"$(json_str "$NAME")" "$([ "$pid" != null ] && echo true || echo false)" "$pid" "$(json_str "$USE_ACCEL")" \
 		"$(json_str "$state")" "$(json_str "socks5h://${GUEST_ADDRS[0]}:$PORT")" "$up"
 	for i in "${!TAPS[@]}"; do
-		read -r rx tx <<<"${now[i]:-- -}"
+		read -r rx0 tx0 <<<"${BYTES_BEFORE[i]:-- -}"
+		read -r rx tx <<<"${BYTES_NOW[i]:-- -}"
 		[[ $rx =~ ^[0-9]+$ ]] || rx=null
 		[[ $tx =~ ^[0-9]+$ ]] || tx=null
 		link=$(cat "/sys/class/net/${UP_IF[i]}/operstate" 2>/dev/null || echo unknown)
@@ -146,7 +134,7 @@ status_json() {
 			"$(json_str "${UP_IF[i]}")" "$backup" "$(json_str "$link")" "$(json_str "${TAPS[i]}")" \
 			"$(json_str "${GUEST_ADDRS[i]}")" "$(json_str "${UP_GW[i]:-}")"
 		printf '"to_net_bytes":%s,"to_net_rate":%s,"from_net_bytes":%s,"from_net_rate":%s,%s}' \
-			"$rx" "$(json_rate "${rx1[i]}" "$rx")" "$tx" "$(json_rate "${tx1[i]}" "$tx")" "$(uplink_state_json "$state" "$i")"
+			"$rx" "$(json_rate "$rx0" "$rx")" "$tx" "$(json_rate "$tx0" "$tx")" "$(uplink_state_json "$state" "$i")"
 		sep=,
 	done
 	conns=$(status_connections "$state" json)
@@ -156,3 +144,13 @@ status_json() {
 }
 
 json_rate() { if [[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]]; then echo $(($2 - $1)); else echo null; fi; }
+
+# sample_uplink_bytes: BYTES_BEFORE and BYTES_NOW, a second apart, one "TO FROM" line per guest
+# NIC: what crossed each uplink (our nft counters, firewall.sh's uplink_bytes), not the taps'
+# counters, which on tap 0 include the clients' own traffic with the proxy.
+sample_uplink_bytes() {
+	NFT_TABLE=mpsocks_$NAME
+	mapfile -t BYTES_BEFORE < <(uplink_bytes)
+	sleep 1
+	mapfile -t BYTES_NOW < <(uplink_bytes)
+}
