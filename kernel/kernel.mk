@@ -1,6 +1,7 @@
 # kernel: Debian's linux-source-6.12 -> $(O)/bzImage from tinyconfig + kernel/*.config, plus the
-# uapi headers for guest C code and the host tool gen_init_cpio. The extracted source stays
-# pristine: every kbuild run is out of tree (O=...).
+# uapi headers for guest C code and the host tool gen_init_cpio. The extracted source is the
+# pinned one plus kernel/patches/ (applied in name order, each says why); every kbuild run is
+# out of tree (O=...).
 KERNEL_VERSION := 6.12.117
 KERNEL_DEB := linux-source-6.12_6.12.117-1~deb12u1_all.deb
 KERNEL_DEB_SPEC := linux-source-6.12=6.12.117-1~deb12u1
@@ -10,6 +11,7 @@ KERNEL_TARBALL ?=
 # Absolute, since kbuild runs in the source tree (-C): O=relative/dir must work as well.
 KSRC := $(abspath $(B))/linux-source-6.12
 KSRC_STAMP := $(B)/stamps/linux-source-6.12
+KERNEL_PATCHES := $(sort $(wildcard $(TOP)/kernel/patches/*.patch))
 KOBJ := $(abspath $(B))/kernel
 KHDR := $(abspath $(B))/kernel-headers
 GEN_INIT_CPIO := $(B)/gen_init_cpio
@@ -36,8 +38,8 @@ KBUILD_ARGS = -C $(KSRC) ARCH=x86_64 KBUILD_BUILD_USER=mpsocks KBUILD_BUILD_HOST
 kernel: $(O)/bzImage $(O)/kernel.config $(KHDR)/.installed $(GEN_INIT_CPIO)
 
 # The source tree: the tarball (from the .deb, or KERNEL_TARBALL) verified against its pin and
-# unpacked all or nothing (tools/unpack-pinned).
-$(KSRC_STAMP): | deps
+# unpacked all or nothing (tools/unpack-pinned), then our patches.
+$(KSRC_STAMP): $(KERNEL_PATCHES) | deps
 	$(call banner,kernel linux-$(KERNEL_VERSION) source)
 	@mkdir -p '$(@D)' '$(B)'
 ifeq ($(KERNEL_TARBALL),)
@@ -50,6 +52,9 @@ else
 endif
 	@grep -qx 'SUBLEVEL = $(word 3,$(subst ., ,$(KERNEL_VERSION)))' '$(KSRC)/Makefile' || \
 		{ echo 'kernel source is not linux-$(KERNEL_VERSION)' >&2; rm -rf '$(KSRC)'; exit 1; }
+	@for p in $(KERNEL_PATCHES); do \
+		patch -d '$(KSRC)' -p1 -s --no-backup-if-mismatch < $$p || \
+		{ echo "kernel: $$p does not apply" >&2; rm -rf '$(KSRC)'; exit 1; }; done
 	touch '$@'
 
 # One kernel build per variant, from the same pristine source, each in its own object tree:
