@@ -154,7 +154,7 @@ static int open_wake(struct dhcp *d, struct loop *l)
 		return -errno;
 	if (mkfifo(LEASE_WAKE, 0600) != 0 && errno != EEXIST)
 		return -errno;
-	d->wake = (struct loop_watch){ open(LEASE_WAKE, O_RDWR | O_NONBLOCK | O_CLOEXEC), on_wake, d };
+	d->wake = (struct loop_watch){ .fd = open(LEASE_WAKE, O_RDWR | O_NONBLOCK | O_CLOEXEC), .fn = on_wake, .arg = d };
 	if (d->wake.fd < 0)
 		return -errno;
 	return loop_add_fd(l, &d->wake) != 0 ? -errno : 0;

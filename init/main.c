@@ -14,6 +14,7 @@
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,6 +66,7 @@ struct app {
 	int listen_nic;       /* uplink index of the listen address */
 	int image_conf;       /* /etc/sockd.conf came with the image: never rewritten */
 	char sockd_conf[8192]; /* what init last wrote there */
+	unsigned sessions_max; /* sockd's session limit, fixed at the first configuration */
 	unsigned ready_interval;
 	uint64_t ready_since;
 	int ready_warned;
@@ -386,6 +388,16 @@ static int write_sockd_conf(struct app *a)
 	p.has_exit = cfg->has_exit;
 	p.exit_addr = cfg->exit_addr;
 	p.exit_port = cfg->exit_port;
+	/* Once, from the memory free before sockd runs: a later value would differ, and a new
+	 * configuration restarts sockd. */
+	if (!a->sessions_max) {
+		struct sysinfo si;
+		unsigned long free_kib = sysinfo(&si) == 0 ? (unsigned long)((unsigned long long)si.freeram * si.mem_unit / 1024) : 0;
+
+		a->sessions_max = sockd_sessions_for(free_kib);
+		log_line("sockd: at most %u sessions at once (%lu MiB free)", a->sessions_max, free_kib / 1024);
+	}
+	p.sessions_max = a->sessions_max;
 	n = sockdconf_render(&p, text, sizeof(text));
 	if (n < 0) {
 		log_line("sockd: configuration too long for %s", SOCKD_CONF);
@@ -550,7 +562,7 @@ int main(int argc, char **argv)
 		log_line("info: no timer left; status shows no connections");
 
 	uplinks_setup(&a.cfg, &a.nics, &a.up);
-	a.link_watch = (struct loop_watch){ a.nics.nl.fd, on_link, &a };
+	a.link_watch = (struct loop_watch){ .fd = a.nics.nl.fd, .fn = on_link, .arg = &a };
 	if (a.nics.nl.fd >= 0)
 		loop_add_fd(&a.loop, &a.link_watch);
 	endpoints_setup(&a.up);

@@ -20,7 +20,14 @@ struct sockd_params {
 	int has_exit;
 	struct in_addr exit_addr;
 	unsigned exit_port;
+	/* Concurrent sessions at most, over all allowed subnets (each subnet's rule gets an equal
+	 * share); past it a CONNECT is refused at once with a SOCKS error. 0: no limit. */
+	unsigned sessions_max;
 };
+
+/* The sessions_max that free_kib KiB of RAM (at boot, before sockd) holds without the OOM
+ * killer: see sockdconf.c. */
+unsigned sockd_sessions_for(unsigned long free_kib);
 
 /* Returns the length written, or -1 when size is too small or a parameter is unusable
  * (no external interface, no allowed client). */

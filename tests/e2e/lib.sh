@@ -236,24 +236,35 @@ await_mark() {
 # concurrent N [HOST]: N transfers of 1 MiB at once through the proxy of instance $VM from the
 # server at HOST (default the MPTCP server), each checked, and no OOM kill in its console
 # meanwhile. Says on stderr how long until the last of them had its first byte (the setup rate).
+# curl runs at most 300 transfers at once (and silently 50 when asked for more): one curl per
+# 250 transfers, all started together.
 concurrent() {
 	local n=$1 host=${2:-$BED_SERVER_ADDR} i dir=$BED_DIR/par base sums line bad=0 t ooms t0 t1 last
+	local per=250 c
+	local -a pids=()
 	need_vm
 	ooms=$(count_lines 'Out of memory' "$(console_log "$VM")")
 	mkdir -p "$dir"
 	base=$(tag par)
 	for ((i = 0; i < n; i++)); do
-		printf 'url = "http://%s/bytes/%s?tag=%s"\noutput = "%s"\n' "$host" "$MIB" "$base-$i" "$dir/$i"
-	done >"$dir/curl.conf"
+		printf 'url = "http://%s/bytes/%s?tag=%s"\noutput = "%s"\n' "$host" "$MIB" "$base-$i" "$dir/$i" \
+			>>"$dir/curl-$((i / per)).conf"
+	done
 	t0=$(date +%s.%N)
-	# 1 MiB each: 60 s is ample even for 200 at once under TCG; a stuck proxy fails quickly.
-	curl_socks ip --max-time 60 --parallel --parallel-immediate --parallel-max "$n" -K "$dir/curl.conf" \
-		-w '%{time_starttransfer}\n' >"$dir/first" || echo "curl reported failures; checking each transfer" >&2
+	# 1 MiB each: 60 s is ample even for hundreds at once under TCG; a stuck proxy fails quickly.
+	for c in "$dir"/curl-*.conf; do
+		curl_socks ip --max-time 60 --parallel --parallel-immediate --parallel-max "$per" -K "$c" \
+			-w '%{time_starttransfer}\n' >"$c.first" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i" || echo "curl reported failures; checking each transfer" >&2
+	done
 	t1=$(date +%s.%N)
-	last=$(sort -g "$dir/first" | tail -n 1)
+	last=$(cat "$dir"/curl-*.conf.first | sort -g | tail -n 1)
 	echo "$n connections: all done after $(echo "$t1 - $t0" | bc) s; the last first byte came $last s after its" \
 		"start: >= $(echo "scale=1; $n / ($last + 0.001)" | bc) connections set up per second" >&2
-	rm -f "$dir/first"
+	rm -f "$dir"/curl-*
 	# Each file must be exactly the server's stream for its tag, computed here (the server logs
 	# a connection only once the proxy closed its side, which may lag).
 	sums=$(cd "$dir" && sha256sum -- [0-9]*)
@@ -272,4 +283,57 @@ concurrent() {
 	# All arriving is not enough if the guest had to kill a process for memory on the way.
 	[ "$(count_lines 'Out of memory' "$(console_log "$VM")")" = "$ooms" ] ||
 		fail "the guest's OOM killer struck during the test: $(grep 'Out of memory' "$(console_log "$VM")" | tail -n 1 | cut -c1-120)"
+}
+
+# session_limit: the limit of concurrent sessions init gave sockd in $VM (its console line).
+session_limit() { sed -n 's/.*sockd: at most \([0-9]*\) sessions at once.*/\1/p' "$(console_log "$VM")" | tail -n 1; }
+
+# overload: 150 more CONNECTs at once than the session limit init gave sockd (its console line).
+# Each arrives intact or is refused at once with a SOCKS error; about the limit's worth arrive,
+# none breaks midway, and the guest's OOM killer stays away.
+overload() {
+	local cap n dir=$BED_DIR/over base i per=250 ok=0 refused=0 slowest=0 code secs file ooms
+	local -a pids=()
+	need_vm
+	cap=$(session_limit)
+	[ -n "$cap" ] || fail "the guest's console names no session limit"
+	n=$((cap + 150))
+	ooms=$(count_lines 'Out of memory' "$(console_log "$VM")")
+	mkdir -p "$dir"
+	base=$(tag over)
+	for ((i = 0; i < n; i++)); do
+		printf 'url = "http://%s/bytes/%s?tag=%s"\noutput = "%s"\n' "$BED_SERVER_ADDR" "$MIB" "$base-$i" "$dir/$i" \
+			>>"$dir/curl-$((i / per)).conf"
+	done
+	for i in "$dir"/curl-*.conf; do
+		in_host curl -s --max-time 90 --socks5 "$PROXY" --parallel --parallel-immediate --parallel-max "$per" \
+			-K "$i" -w '%{exitcode} %{time_total} %{filename_effective}\n' >"$i.out" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || true; done
+	while read -r code secs file; do
+		case $code in
+		0)
+			if [ "$(stat -c %s "$file")" != "$MIB" ] || [ "$(sha256sum <"$file" | cut -d' ' -f1)" != \
+				"$("$MPTCP_SERVER" --pattern "$base-${file##*/}" "$MIB" | sha256sum | cut -d' ' -f1)" ]; then
+				fail "transfer ${file##*/} ended without error but not intact ($(stat -c %s "$file") bytes)"
+			fi
+			ok=$((ok + 1)) ;;
+		97)
+			refused=$((refused + 1))
+			slowest=$(echo "if ($secs > $slowest) $secs else $slowest" | bc) ;;
+		*) fail "transfer ${file##*/}: curl exit $code after $secs s (neither intact nor a SOCKS refusal)" ;;
+		esac
+	done < <(cat "$dir"/curl-*.out)
+	rm -rf "$dir"
+	echo "limit $cap: of $n at once $ok arrived intact, $refused refused (SOCKS error), the slowest refusal after $slowest s" >&2
+	[ $((ok + refused)) = "$n" ] || fail "only $((ok + refused)) of $n transfers reported"
+	[ "$ok" -ge $((cap * 95 / 100)) ] || fail "only $ok arrived intact, under the limit of $cap"
+	[ "$refused" -gt 0 ] || fail "nothing was refused past the limit of $cap"
+	# At once: not after waiting for a slot, which would take a transfer's time (> 10 s here).
+	# The guest sets up ~100 connections a second under TCG, so the last of the burst is
+	# answered after ~4.5 s whatever the answer.
+	[ "$(echo "$slowest < 10" | bc)" = 1 ] || fail "a refusal took $slowest s (want at once, < 10 s)"
+	[ "$(count_lines 'Out of memory' "$(console_log "$VM")")" = "$ooms" ] ||
+		fail "the guest's OOM killer struck: $(grep 'Out of memory' "$(console_log "$VM")" | tail -n 1 | cut -c1-120)"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The proxy tests that share one guest with three uplinks (no authentication, debug shell):
 # transfers by IP and by name, subflows per uplink, malformed SOCKS input, failover (the cut
-# uplink comes back with its routes), 200 concurrent connections, and last sockd restart.
+# uplink comes back with its routes), 200 concurrent connections, overload past the session
+# limit, and last sockd restart.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 source "$TOP/tests/e2e/lib.sh"
@@ -152,6 +153,7 @@ main() {
 	run_test "download survives losing a joined subflow's uplink mid-transfer (sha256 intact)" failover 1
 	run_test "download survives losing the initial subflow's uplink mid-transfer (sha256 intact)" failover 0
 	run_test "200 concurrent SOCKS connections of 1 MiB each all arrive intact" concurrent 200
+	run_test "past the session limit a CONNECT is refused at once with a SOCKS error; the rest arrive intact, no OOM kill" overload
 	# Last: it disturbs sockd on purpose.
 	run_test "sockd killed inside the guest is restarted and the proxy answers within 2 s" sockd_restart
 	vm_down "$VM"

@@ -64,6 +64,23 @@ int main(void)
 	      strstr(out, "from: 192.168.0.0/16 to: 0/0\n\tlog") &&
 		      strstr(out, "from: 192.168.0.0/16 to: 0/0\n\tcommand: connect"));
 
+	CHECK(&c, "no session limit given: none written", !strstr(out, "session.max"));
+	p.sessions_max = 301;
+	n = sockdconf_render(&p, out, sizeof(out));
+	CHECK(&c, "session limit over two subnets: half each, in the socks pass rules",
+	      n > 0 && strstr(out, "from: 192.168.0.0/16 to: 0/0\n\tcommand: connect\n\tsession.max: 150\n") &&
+		      strstr(out, "from: 10.66.6.0/24 to: 0/0\n\tcommand: connect\n\tsession.max: 150\n"));
+	p.n_allow = 1;
+	n = sockdconf_render(&p, out, sizeof(out));
+	CHECK(&c, "session limit, one subnet: all of it",
+	      n > 0 && strstr(out, "\tcommand: connect\n\tsession.max: 301\n\tlog: error\n}\n"));
+	p.n_allow = 2;
+	CHECK(&c, "sessions for 128 MiB (106 MiB free at boot): about 300",
+	      sockd_sessions_for(106 * 1024) >= 290 && sockd_sessions_for(106 * 1024) <= 310);
+	CHECK(&c, "sessions grow with memory", sockd_sessions_for(230 * 1024) > 2 * sockd_sessions_for(106 * 1024));
+	CHECK(&c, "sessions with almost nothing free: a floor, not 0 or a wrap",
+	      sockd_sessions_for(0) == 16 && sockd_sessions_for(20 * 1024) == 16);
+
 	CHECK(&c, "too small a buffer: -1, not a cut file", sockdconf_render(&p, out, 100) == -1);
 	p.n_externals = 0;
 	CHECK(&c, "no external interface: -1", sockdconf_render(&p, out, sizeof(out)) == -1);
