@@ -19,7 +19,10 @@ plain_url() {
 
 # far_line TAG: the far server's own line for TAG (not the MPTCP server's), failing without one.
 far_line() {
-	local line
+	local line i
+	# The plain server writes its line once the close has come down the chain (guest, exit):
+	# after a long download with full buffers that once took longer than report_of's 10 s.
+	for ((i = 0; i < 20 && $(count_lines " tag=$1 " "$BED_FAR_LOG") == 0; i++)); do sleep 1; done
 	line=$(wait_report "$1")
 	grep -q " tag=$1 " "$BED_FAR_LOG" || fail "$1 did not reach the plain-TCP server: $line"
 	echo "$line"
