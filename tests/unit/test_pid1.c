@@ -123,12 +123,17 @@ static int make_root(struct run *r, int with_sockd, const char *cmdline)
 	int fd;
 
 	snprintf(r->root, sizeof(r->root), "/tmp/mpsocks-pid1-XXXXXX");
-	if (!mkdtemp(r->root))
+	/* As in the image: / readable by all (mkdtemp makes it 0700), /tmp everyone's (dante's
+	 * unprivileged processes create their shared-memory files there: session.max). */
+	if (!mkdtemp(r->root) || chmod(r->root, 0755) != 0)
 		return -1;
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", r->root, dirs[i]);
 		mkdir(p, 0755);
 	}
+	snprintf(p, sizeof(p), "%s/tmp", r->root);
+	if (chmod(p, 01777) != 0)
+		return -1;
 	snprintf(p, sizeof(p), "%s/init", r->root);
 	if (copy(INIT_BIN, p, 0755) != 0)
 		return -1;
