@@ -233,38 +233,45 @@ await_mark() {
 	kill -0 "$pid" 2>/dev/null || fail "the download ended before the cut: nothing tested"
 }
 
-# concurrent N [HOST]: N transfers of 1 MiB at once through the proxy of instance $VM from the
-# server at HOST (default the MPTCP server), each checked, and no OOM kill in its console
-# meanwhile. Says on stderr how long until the last of them had its first byte (the setup rate).
+# gets_at_once N HOST DIR BASE MAX_TIME WRITE_OUT: N GETs of 1 MiB from HOST (tags BASE-i, into
+# DIR/i) through $PROXY, all started together; prints each transfer's WRITE_OUT line (curl -w).
 # curl runs at most 300 transfers at once (and silently 50 when asked for more): one curl per
-# 250 transfers, all started together.
-concurrent() {
-	local n=$1 host=${2:-$BED_SERVER_ADDR} i dir=$BED_DIR/par base sums line bad=0 t ooms t0 t1 last
-	local per=250 c
+# 250. Status 1 when a curl reported a failed transfer.
+gets_at_once() {
+	local n=$1 host=$2 dir=$3 base=$4 max=$5 wo=$6 per=250 i c rc=0
 	local -a pids=()
-	need_vm
-	ooms=$(count_lines 'Out of memory' "$(console_log "$VM")")
 	mkdir -p "$dir"
-	base=$(tag par)
 	for ((i = 0; i < n; i++)); do
 		printf 'url = "http://%s/bytes/%s?tag=%s"\noutput = "%s"\n' "$host" "$MIB" "$base-$i" "$dir/$i" \
 			>>"$dir/curl-$((i / per)).conf"
 	done
-	t0=$(date +%s.%N)
-	# 1 MiB each: 60 s is ample even for hundreds at once under TCG; a stuck proxy fails quickly.
 	for c in "$dir"/curl-*.conf; do
-		curl_socks ip --max-time 60 --parallel --parallel-immediate --parallel-max "$per" -K "$c" \
-			-w '%{time_starttransfer}\n' >"$c.first" &
+		curl_socks ip --max-time "$max" --parallel --parallel-immediate --parallel-max "$per" -K "$c" -w "$wo" >"$c.out" &
 		pids+=($!)
 	done
-	for i in "${pids[@]}"; do
-		wait "$i" || echo "curl reported failures; checking each transfer" >&2
-	done
+	for i in "${pids[@]}"; do wait "$i" || rc=1; done
+	cat "$dir"/curl-*.out
+	rm -f "$dir"/curl-*
+	return "$rc"
+}
+
+# concurrent N [HOST]: N transfers of 1 MiB at once through the proxy of instance $VM from the
+# server at HOST (default the MPTCP server), each checked, and no OOM kill in its console
+# meanwhile. Says on stderr how long until the last of them had its first byte (the setup rate).
+concurrent() {
+	local n=$1 host=${2:-$BED_SERVER_ADDR} i dir=$BED_DIR/par base sums line bad=0 t ooms t0 t1 last
+	need_vm
+	ooms=$(count_lines 'Out of memory' "$(console_log "$VM")")
+	base=$(tag par)
+	t0=$(date +%s.%N)
+	# 1 MiB each: 60 s is ample even for hundreds at once under TCG; a stuck proxy fails quickly.
+	gets_at_once "$n" "$host" "$dir" "$base" 60 '%{time_starttransfer}\n' >"$BED_DIR/par-first" ||
+		echo "curl reported failures; checking each transfer" >&2
 	t1=$(date +%s.%N)
-	last=$(cat "$dir"/curl-*.conf.first | sort -g | tail -n 1)
+	last=$(sort -g "$BED_DIR/par-first" | tail -n 1)
 	echo "$n connections: all done after $(echo "$t1 - $t0" | bc) s; the last first byte came $last s after its" \
 		"start: >= $(echo "scale=1; $n / ($last + 0.001)" | bc) connections set up per second" >&2
-	rm -f "$dir"/curl-*
+	rm -f "$BED_DIR/par-first"
 	# Each file must be exactly the server's stream for its tag, computed here (the server logs
 	# a connection only once the proxy closed its side, which may lag).
 	sums=$(cd "$dir" && sha256sum -- [0-9]*)
@@ -292,25 +299,16 @@ session_limit() { sed -n 's/.*sockd: at most \([0-9]*\) sessions at once.*/\1/p'
 # Each arrives intact or is refused at once with a SOCKS error; about the limit's worth arrive,
 # none breaks midway, and the guest's OOM killer stays away.
 overload() {
-	local cap n dir=$BED_DIR/over base i per=250 ok=0 refused=0 slowest=0 code secs file ooms
-	local -a pids=()
+	local cap n dir=$BED_DIR/over base ok=0 refused=0 slowest=0 code secs file ooms
 	need_vm
 	cap=$(session_limit)
 	[ -n "$cap" ] || fail "the guest's console names no session limit"
 	n=$((cap + 150))
 	ooms=$(count_lines 'Out of memory' "$(console_log "$VM")")
-	mkdir -p "$dir"
 	base=$(tag over)
-	for ((i = 0; i < n; i++)); do
-		printf 'url = "http://%s/bytes/%s?tag=%s"\noutput = "%s"\n' "$BED_SERVER_ADDR" "$MIB" "$base-$i" "$dir/$i" \
-			>>"$dir/curl-$((i / per)).conf"
-	done
-	for i in "$dir"/curl-*.conf; do
-		in_host curl -s --max-time 90 --socks5 "$PROXY" --parallel --parallel-immediate --parallel-max "$per" \
-			-K "$i" -w '%{exitcode} %{time_total} %{filename_effective}\n' >"$i.out" &
-		pids+=($!)
-	done
-	for i in "${pids[@]}"; do wait "$i" || true; done
+	# The refused ones fail by design: their curl errors go to the log.
+	gets_at_once "$n" "$BED_SERVER_ADDR" "$dir" "$base" 90 '%{exitcode} %{time_total} %{filename_effective}\n' \
+		>"$BED_DIR/over-results" || true
 	while read -r code secs file; do
 		case $code in
 		0)
@@ -324,8 +322,8 @@ overload() {
 			slowest=$(echo "if ($secs > $slowest) $secs else $slowest" | bc) ;;
 		*) fail "transfer ${file##*/}: curl exit $code after $secs s (neither intact nor a SOCKS refusal)" ;;
 		esac
-	done < <(cat "$dir"/curl-*.out)
-	rm -rf "$dir"
+	done <"$BED_DIR/over-results"
+	rm -rf "$dir" "$BED_DIR/over-results"
 	echo "limit $cap: of $n at once $ok arrived intact, $refused refused (SOCKS error), the slowest refusal after $slowest s" >&2
 	[ $((ok + refused)) = "$n" ] || fail "only $((ok + refused)) of $n transfers reported"
 	[ "$ok" -ge $((cap * 95 / 100)) ] || fail "only $ok arrived intact, under the limit of $cap"
