@@ -21,9 +21,15 @@ else
 MUSL_ARCHIVE := $(MUSL_TARBALL)
 endif
 
-$(MUSL_SRC)/.extracted: $(MUSL_ARCHIVE) | deps
+# Our patches (musl/patches/, applied in name order, each says why) on the pristine tree.
+MUSL_PATCHES := $(sort $(wildcard $(TOP)/musl/patches/*.patch))
+
+$(MUSL_SRC)/.extracted: $(MUSL_ARCHIVE) $(MUSL_PATCHES) | deps
 	@mkdir -p $(B)
 	$(UNPACK) '$(MUSL_ORIG)' '$<' '$(MUSL_SRC)' musl-$(MUSL_VERSION)
+	@for p in $(MUSL_PATCHES); do \
+		patch -d $(MUSL_SRC) -p1 -s --no-backup-if-mismatch < $$p || \
+		{ echo "musl: $$p does not apply" >&2; rm -rf $(MUSL_SRC); exit 1; }; done
 	touch $@
 
 # One recipe from configure to install: the only product others use is the wrapper, and musl's
