@@ -52,7 +52,7 @@ INIT_TEST_MODULES_espconf := espconf.c log.c fileio.c
 $(eval $(call init_unit_test,espconf))
 test: $(B)/tests/test_espconf
 # Unit test of init/lease.c and init/dhcphook.c (pure parts, and applying a lease in a netns).
-INIT_TEST_MODULES_lease := lease.c dhcphook.c endpoints.c uplinks.c nics.c rtnl.c mptcp.c netlink.c genl.c \
+INIT_TEST_MODULES_lease := lease.c dhcphook.c endpoints.c uplinks.c nics.c rtnl.c rtnl6.c mptcp.c netlink.c genl.c \
 	sysctl.c sockdconf.c textbuf.c cmdline.c fileio.c log.c
 $(eval $(call init_unit_test,lease))
 test: $(B)/tests/test_lease

@@ -141,6 +141,34 @@ static int parse_cidr(const char *s, int min_prefix, int bare_ok, struct in_addr
 	return 0;
 }
 
+/* "ADDR6/N" (N = 1..128) into addr and prefix. */
+static int parse_cidr6(const char *s, struct in6_addr *addr, int *prefix)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	unsigned p;
+	size_t len;
+
+	if (!slash || parse_uint(slash + 1, 1, 128, &p) != 0)
+		return -1;
+	len = (size_t)(slash - s);
+	if (len == 0 || len >= sizeof(ip))
+		return -1;
+	memcpy(ip, s, len);
+	ip[len] = '\0';
+	if (inet_pton(AF_INET6, ip, addr) != 1)
+		return -1;
+	*prefix = (int)p;
+	return 0;
+}
+
+/* An address a host can have on a link: not unspecified, loopback, multicast or v4-mapped. */
+static int usable6(const struct in6_addr *a)
+{
+	return !IN6_IS_ADDR_UNSPECIFIED(a) && !IN6_IS_ADDR_LOOPBACK(a) && !IN6_IS_ADDR_MULTICAST(a) &&
+	       !IN6_IS_ADDR_V4MAPPED(a);
+}
+
 /* Interface names as the kernel accepts them (dev_valid_name), minus ',' which we split on. */
 static int valid_ifname(const char *s, size_t len)
 {
@@ -177,13 +205,13 @@ static int split_commas(const char *value, char fields[][64], int max)
 	}
 }
 
-/* IF,ADDR/PREFIX[,gw=GW][,backup] or IF,dhcp[,backup]; lan: IF,ADDR/PREFIX only.
- * Returns NULL or a reason. */
+/* IF,ADDR/PREFIX[,gw=GW][,v6=ADDR6/PREFIX6][,gw6=GW6][,backup] or IF,dhcp[,backup]; lan:
+ * IF,ADDR/PREFIX only. Returns NULL or a reason. */
 static const char *parse_nic(const char *value, int lan, struct nic_cfg *nic, char *why, size_t wsize)
 {
-	char f[6][64];
+	char f[8][64];
 	char tmp[64];
-	int n = split_commas(value, f, 6), i;
+	int n = split_commas(value, f, 8), i;
 
 	memset(nic, 0, sizeof(*nic));
 	if (n < 2)
@@ -207,6 +235,19 @@ static const char *parse_nic(const char *value, int lan, struct nic_cfg *nic, ch
 				return why;
 			}
 			nic->has_gw = 1;
+		} else if (!lan && !nic->dhcp && strncmp(f[i], "v6=", 3) == 0 && !nic->has_v6) {
+			if (parse_cidr6(f[i] + 3, &nic->addr6, &nic->prefix6) != 0 || !usable6(&nic->addr6)) {
+				snprintf(why, wsize, "bad IPv6 address '%s' (want ADDR6/PREFIX, PREFIX 1-128)",
+					 shown(f[i] + 3, tmp, sizeof(tmp)));
+				return why;
+			}
+			nic->has_v6 = 1;
+		} else if (!lan && !nic->dhcp && strncmp(f[i], "gw6=", 4) == 0 && !nic->has_gw6) {
+			if (inet_pton(AF_INET6, f[i] + 4, &nic->gw6) != 1 || !usable6(&nic->gw6)) {
+				snprintf(why, wsize, "bad IPv6 gateway '%s'", shown(f[i] + 4, tmp, sizeof(tmp)));
+				return why;
+			}
+			nic->has_gw6 = 1;
 		} else {
 			snprintf(why, wsize, "unknown or repeated option '%s'", shown(f[i], tmp, sizeof(tmp)));
 			return why;
@@ -216,6 +257,10 @@ static const char *parse_nic(const char *value, int lan, struct nic_cfg *nic, ch
 			    (nic->gw.s_addr & prefix_mask(nic->prefix)) !=
 				    (nic->addr.s_addr & prefix_mask(nic->prefix))))
 		return "gateway is not another address inside the NIC's subnet";
+	if (nic->has_gw6 && !nic->has_v6)
+		return "gw6= without v6=";
+	if (nic->has_gw6 && memcmp(&nic->gw6, &nic->addr6, sizeof(nic->gw6)) == 0)
+		return "IPv6 gateway is the NIC's own address";
 	return NULL;
 }
 
@@ -236,9 +281,14 @@ static int nic_addr_taken(const struct config *cfg, const struct nic_cfg *nic, i
 
 	if (nic->dhcp)
 		return 0;
-	for (i = 0; i < cfg->n_nics; i++)
-		if (!cfg->nics[i].dhcp && cfg->nics[i].addr.s_addr == nic->addr.s_addr)
+	for (i = 0; i < cfg->n_nics; i++) {
+		const struct nic_cfg *o = &cfg->nics[i];
+
+		if (!o->dhcp && o->addr.s_addr == nic->addr.s_addr)
 			return 1;
+		if (o->has_v6 && nic->has_v6 && memcmp(&o->addr6, &nic->addr6, sizeof(o->addr6)) == 0)
+			return 1;
+	}
 	return !skip_lan && cfg->has_lan && cfg->lan.addr.s_addr == nic->addr.s_addr;
 }
 

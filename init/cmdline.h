@@ -2,7 +2,8 @@
  * malformed or unknown mpsocks.* parameter. Pure: no I/O, no allocation, so it is
  * unit-tested (tests/unit/test_cmdline.c) and fuzzed (tests/fuzz/fuzz_cmdline.c).
  * Parameters (names fixed by the team contract):
- *   mpsocks.nic=IF,ADDR/PREFIX[,gw=GW][,backup]   mpsocks.nic=IF,dhcp[,backup]
+ *   mpsocks.nic=IF,ADDR/PREFIX[,gw=GW][,v6=ADDR6/PREFIX6[,gw6=GW6]][,backup]
+ *   mpsocks.nic=IF,dhcp[,backup]
  *   mpsocks.lan=IF,ADDR/PREFIX   mpsocks.port=N   mpsocks.user=NAME:PASS
  *   mpsocks.allow=CIDR[,CIDR...]  mpsocks.dns=IP[,IP...]  mpsocks.debug=0|1
  *   mpsocks.exit=ADDR:PORT  mpsocks.exit_user=NAME:PASS   (both or neither)
@@ -34,6 +35,13 @@ struct nic_cfg {
 	int has_gw;
 	struct in_addr gw;
 	int backup;
+	/* IPv6 beside the IPv4 address (static NICs only): its own table and rule as for IPv4,
+	 * and an MPTCP endpoint of its own. */
+	int has_v6;
+	struct in6_addr addr6;
+	int prefix6;
+	int has_gw6;
+	struct in6_addr gw6;
 };
 
 struct config {

@@ -28,28 +28,53 @@ static uint32_t uplink_count(const struct uplinks *up)
 	return n > MPTCP_LIMIT_MAX ? MPTCP_LIMIT_MAX : n;
 }
 
+/* family AF_INET6: the NIC's IPv6 address (a connection's subflows keep to its family). */
 static void add_endpoint_cfg(struct mptcp_pm *pm, const struct nic_cfg *c, int ifindex,
-			     unsigned id)
+			     unsigned id, int family)
 {
 	struct mptcp_endpoint e = { 0 };
 
 	e.id = (uint8_t)id;
+	e.family = (uint16_t)family;
 	e.addr4 = c->addr.s_addr;
+	memcpy(e.addr6, &c->addr6, sizeof(e.addr6));
 	e.flags = FLAG_SUBFLOW | (c->backup ? FLAG_BACKUP : 0);
 	e.ifindex = ifindex;
 	if (mptcp_add_endpoint(pm, &e) != 0)
-		log_line("mptcp: endpoint %s failed: %s", c->ifname, pm->nl.err);
+		log_line("mptcp: endpoint %s%s failed: %s", c->ifname, family == AF_INET6 ? " (IPv6)" : "",
+			 pm->nl.err);
 }
 
-/* Uplink i's endpoint id: i + 1, until a return gave it another. */
+/* Uplink i's endpoint id: i + 1, until a return gave it another; its IPv6 endpoint's is that
+ * + NICS_MAX, so the two never meet (restore steps by 2 x NICS_MAX). */
 static unsigned ep_id(const struct uplink *u, int i)
 {
 	return u->ep_id ? u->ep_id : (unsigned)i + 1;
 }
 
-static void add_endpoint(struct mptcp_pm *pm, const struct uplink *u, int i)
+#define EP6_ID(id) ((id) + NICS_MAX)
+
+/* The kernel holds at most MPTCP_LIMIT_MAX endpoints: IPv4 ones first, then IPv6 while room. */
+static bool has_ep6(const struct uplinks *up, int i)
 {
-	add_endpoint_cfg(pm, u->cfg, u->ifindex, ep_id(u, i));
+	int k, n = 0;
+
+	if (!up->u[i].cfg->has_v6)
+		return false;
+	for (k = 0; k < up->n; k++)
+		n += (up->u[k].ok || (up->u[k].cfg->dhcp && up->u[k].ifindex)) && !up->u[k].lan;
+	for (k = 0; k < i; k++)
+		n += up->u[k].ok && !up->u[k].lan && up->u[k].cfg->has_v6;
+	return n < MPTCP_LIMIT_MAX;
+}
+
+static void add_endpoint(struct mptcp_pm *pm, const struct uplinks *up, int i)
+{
+	const struct uplink *u = &up->u[i];
+
+	add_endpoint_cfg(pm, u->cfg, u->ifindex, ep_id(u, i), AF_INET);
+	if (has_ep6(up, i))
+		add_endpoint_cfg(pm, u->cfg, u->ifindex, EP6_ID(ep_id(u, i)), AF_INET6);
 }
 
 /* Reads the endpoints back and prints them (only endpoint `only` when non-zero). */
@@ -63,12 +88,14 @@ int endpoints_print(struct mptcp_pm *pm, unsigned only)
 		return -1;
 	}
 	for (i = 0; i < n && i < MPTCP_EP_MAX; i++) {
-		char a[INET_ADDRSTRLEN] = "?", dev[IF_NAMESIZE] = "-", flags[64];
+		char a[INET6_ADDRSTRLEN] = "?", dev[IF_NAMESIZE] = "-", flags[64];
 
-		if (only && got[i].id != only)
+		if (only && got[i].id != only && got[i].id != EP6_ID(only))
 			continue;
 		if (got[i].family == AF_INET)
 			inet_ntop(AF_INET, &got[i].addr4, a, sizeof(a));
+		else if (got[i].family == AF_INET6)
+			inet_ntop(AF_INET6, got[i].addr6, a, sizeof(a));
 		if (got[i].ifindex > 0 && !if_indextoname((unsigned)got[i].ifindex, dev))
 			snprintf(dev, sizeof(dev), "#%d", got[i].ifindex);
 		mptcp_flags_str(got[i].flags, flags, sizeof(flags));
@@ -111,7 +138,7 @@ int endpoints_setup(const struct uplinks *up)
 	set_limits(&pm, uplink_count(up));
 	for (i = 0; i < up->n; i++)
 		if (up->u[i].ok && !up->u[i].lan)
-			add_endpoint(&pm, &up->u[i], i);
+			add_endpoint(&pm, up, i);
 	n = endpoints_print(&pm, 0);
 	mptcp_pm_close(&pm);
 	return n;
@@ -124,7 +151,7 @@ void endpoints_late(const struct uplinks *up, int i)
 	if (!up->u[i].ok || up->u[i].lan || open_pm(&pm) != 0)
 		return;
 	set_limits(&pm, uplink_count(up));
-	add_endpoint(&pm, &up->u[i], i);
+	add_endpoint(&pm, up, i);
 	endpoints_print(&pm, (unsigned)i + 1);
 	mptcp_pm_close(&pm);
 }
@@ -147,6 +174,8 @@ int endpoints_withdraw(const struct uplinks *up, int i)
 	if (mptcp_pm_open(&pm) != 0)
 		return -ENOENT;
 	err = mptcp_del_endpoint(&pm, (uint8_t)ep_id(&up->u[i], i));
+	if (has_ep6(up, i))
+		mptcp_del_endpoint(&pm, (uint8_t)EP6_ID(ep_id(&up->u[i], i)));
 	if (err)
 		log_line("endpoint id=%u: withdrawing failed: %s", ep_id(&up->u[i], i), pm.nl.err);
 	else
@@ -169,12 +198,15 @@ int endpoints_restore(struct uplinks *up, int i)
 	/* Gone already after a withdraw; still there if the down was too short to be seen, or
 	 * when the uplink got a new address while up: then it goes now, with its subflows. */
 	mptcp_del_endpoint(&pm, (uint8_t)ep_id(u, i));
+	if (has_ep6(up, i))
+		mptcp_del_endpoint(&pm, (uint8_t)EP6_ID(ep_id(u, i)));
 	/* Back under another id: the server may still hold the old subflow (its reset was lost
 	 * on the dead uplink), and a join from the same address with the same id then got no
-	 * data in the bed; ids i+1, i+1+NICS_MAX, ... stay distinct between uplinks. */
-	id = ep_id(u, i) + NICS_MAX;
-	u->ep_id = id > 255 ? (unsigned)i + 1 : id;
-	add_endpoint(&pm, u, i);
+	 * data in the bed; ids i+1, i+1+2 x NICS_MAX, ... (and their IPv6 twins) stay distinct
+	 * between uplinks. */
+	id = ep_id(u, i) + 2 * NICS_MAX;
+	u->ep_id = EP6_ID(id) > 255 ? (unsigned)i + 1 : id;
+	add_endpoint(&pm, up, i);
 	log_line("endpoint id=%u %s back: its uplink is up; new subflows", ep_id(u, i), u->cfg->ifname);
 	mptcp_pm_close(&pm);
 	return 0;

@@ -46,10 +46,13 @@ void mptcp_msg_add_endpoint(struct nlb *b, void *buf, size_t cap, uint16_t famil
 
 	genl_init(b, buf, cap, family, 0, MPTCP_PM_CMD_ADD_ADDR, MPTCP_PM_VER);
 	nest = nla_nest_start(b, MPTCP_PM_ATTR_ADDR);
-	nla_put_u16(b, MPTCP_PM_ADDR_ATTR_FAMILY, AF_INET);
+	nla_put_u16(b, MPTCP_PM_ADDR_ATTR_FAMILY, e->family == AF_INET6 ? AF_INET6 : AF_INET);
 	if (e->id)
 		nla_put_u8(b, MPTCP_PM_ADDR_ATTR_ID, e->id);
-	nla_put(b, MPTCP_PM_ADDR_ATTR_ADDR4, &e->addr4, 4);
+	if (e->family == AF_INET6)
+		nla_put(b, MPTCP_PM_ADDR_ATTR_ADDR6, e->addr6, 16);
+	else
+		nla_put(b, MPTCP_PM_ADDR_ATTR_ADDR4, &e->addr4, 4);
 	if (e->port)
 		nla_put_u16(b, MPTCP_PM_ADDR_ATTR_PORT, e->port);
 	nla_put_u32(b, MPTCP_PM_ADDR_ATTR_FLAGS, e->flags);
@@ -85,6 +88,11 @@ int mptcp_parse_endpoint(const struct nlmsghdr *nlh, struct mptcp_endpoint *e)
 		return -1;
 	if (e->family == AF_INET && nla_get_u32(ta[MPTCP_PM_ADDR_ATTR_ADDR4], &e->addr4) != 0)
 		return -1;
+	if (e->family == AF_INET6) {
+		if (!ta[MPTCP_PM_ADDR_ATTR_ADDR6] || nla_len(ta[MPTCP_PM_ADDR_ATTR_ADDR6]) != 16)
+			return -1;
+		memcpy(e->addr6, nla_data(ta[MPTCP_PM_ADDR_ATTR_ADDR6]), 16);
+	}
 	nla_get_u16(ta[MPTCP_PM_ADDR_ATTR_PORT], &e->port);
 	nla_get_u32(ta[MPTCP_PM_ADDR_ATTR_FLAGS], &e->flags);
 	nla_get_u32(ta[MPTCP_PM_ADDR_ATTR_IF_IDX], &ifindex);

@@ -1,6 +1,6 @@
 /* mptcp: the in-kernel MPTCP path manager over generic netlink (family "mptcp_pm"):
- * limits, endpoints and the endpoint dump, as `ip mptcp` does. Addresses are IPv4 in
- * network byte order (this header stays free of netinet/in.h: linux/mptcp.h pulls
+ * limits, endpoints and the endpoint dump, as `ip mptcp` does. Addresses are in network
+ * byte order, as bytes (this header stays free of netinet/in.h: linux/mptcp.h pulls
  * linux/in.h, which clashes with musl's netinet/in.h). */
 #ifndef MPSOCKS_MPTCP_H
 #define MPSOCKS_MPTCP_H
@@ -18,8 +18,9 @@ struct mptcp_pm {
 
 struct mptcp_endpoint {
 	uint8_t id;     /* 0: the kernel picks one */
-	uint16_t family; /* AF_INET (others are read back but not printed in detail) */
+	uint16_t family; /* AF_INET: addr4; AF_INET6: addr6 */
 	uint32_t addr4;
+	uint8_t addr6[16];
 	uint16_t port;
 	uint32_t flags; /* MPTCP_PM_ADDR_FLAG_* */
 	int32_t ifindex; /* 0: not bound to a device */

@@ -57,10 +57,12 @@ int sockdconf_render(const struct sockd_params *p, char *buf, size_t size)
 		textbuf_put(&o, "client pass {\n\tfrom: %s/%d to: 0/0\n\tlog: error\n}\n", ip, p->allow[i].prefix);
 	}
 	textbuf_put(&o, "client block {\n\tfrom: 0/0 to: 0/0\n\tlog: connect error\n}\n");
-	/* Through an exit, 127/8 is the exit's, which refuses it; and this rule would look up
-	 * every name a client sends here, where the exit is to resolve it. */
+	/* The guest's own loopback (v4 and v6) is no destination. Through an exit, 127/8 is the
+	 * exit's, which refuses it; and these rules would look up every name a client sends
+	 * here, where the exit is to resolve it. */
 	if (!p->has_exit)
-		textbuf_put(&o, "socks block {\n\tfrom: 0/0 to: 127.0.0.0/8\n\tlog: connect error\n}\n");
+		textbuf_put(&o, "socks block {\n\tfrom: 0/0 to: 127.0.0.0/8\n\tlog: connect error\n}\n"
+			    "socks block {\n\tfrom: 0/0 to: ::1/128\n\tlog: connect error\n}\n");
 	/* session.max: dante counts a rule's sessions across its processes and answers one over
 	 * with "not allowed by ruleset" (a SOCKS error) at once. */
 	for (i = 0; i < p->n_allow; i++) {

@@ -50,11 +50,12 @@ static int nic_napi_defer(void)
 	return rc ? -1 : 0;
 }
 
-int sysctl_multipath(char *err, size_t errlen)
+int sysctl_multipath(int ipv6, char *err, size_t errlen)
 {
 	static const struct {
 		const char *path, *value;
 		int optional; /* absent without the feature, which is fine */
+		int v6;       /* 1: only without IPv6 NICs, 2: only with them */
 	} conf[] = {
 		/* For these three the kernel uses max(conf/all, conf/IFACE): "all" covers every
 		 * NIC, present or late, with one write each (each costs under TCG). */
@@ -66,8 +67,13 @@ int sysctl_multipath(char *err, size_t errlen)
 		{ "net/ipv4/conf/all/ignore_routes_with_linkdown", "1", 0 },
 		/* IPv4 only: no link-local addresses, DAD, router or MLD chatter on the uplinks (and
 		 * less work at each link up). "default" for NICs that come later. */
-		{ "net/ipv6/conf/all/disable_ipv6", "1", 1 },
-		{ "net/ipv6/conf/default/disable_ipv6", "1", 1 },
+		{ "net/ipv6/conf/all/disable_ipv6", "1", 1, 1 },
+		{ "net/ipv6/conf/default/disable_ipv6", "1", 1, 1 },
+		/* With IPv6: the same skip of dead NICs, and no router advertisements taken: our
+		 * routes are given (a rogue RA on an uplink's tap side must not add a default). */
+		{ "net/ipv6/conf/all/ignore_routes_with_linkdown", "1", 0, 2 },
+		{ "net/ipv6/conf/all/accept_ra", "0", 0, 2 },
+		{ "net/ipv6/conf/default/accept_ra", "0", 0, 2 },
 		/* Linux sizes the TCP buffer maxima from RAM: ~0.9 MiB at 128 MiB, below one MPTCP
 		 * connection's bandwidth-delay product at 3 x 80 Mbit/s with 50 ms queues. The
 		 * usual maxima of a big machine; tcp_mem (the global limit) stays RAM-sized. */
@@ -79,6 +85,8 @@ int sysctl_multipath(char *err, size_t errlen)
 
 	err[0] = '\0';
 	for (k = 0; k < sizeof(conf) / sizeof(conf[0]); k++) {
+		if ((conf[k].v6 == 1 && ipv6) || (conf[k].v6 == 2 && !ipv6))
+			continue;
 		if (sysctl_write(conf[k].path, conf[k].value) == 0 || (conf[k].optional && errno == ENOENT))
 			continue;
 		if (!failed++)

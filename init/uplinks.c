@@ -7,6 +7,7 @@
 #include <string.h>
 #include "log.h"
 #include "rtnl.h"
+#include "rtnl6.h"
 #include "sysctl.h"
 
 #ifndef IFF_LOWER_UP
@@ -47,6 +48,35 @@ static void wait_for_nics(const struct config *cfg, struct nic_watch *w, struct 
 		 (unsigned long long)(now_ms() - t0));
 }
 
+static const char *ip6(const struct in6_addr *a, char *buf)
+{
+	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+/* The IPv6 twin of the IPv4 part below: address, subnet and default route in the same table,
+ * a rule from the address. One console line; a failure leaves the NIC IPv4 only. */
+static void address6(struct nl *rt, const struct nic_cfg *c, int ifindex, int i)
+{
+	uint32_t table = UPLINK_TABLE_BASE + (uint32_t)i;
+	char a[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+	struct in6_addr net = c->addr6;
+	int k;
+
+	for (k = c->prefix6; k < 128; k++)
+		net.s6_addr[k / 8] &= (uint8_t)~(0x80u >> (k % 8));
+	if (rtnl6_addr_add(rt, ifindex, &c->addr6, c->prefix6) != 0 ||
+	    rtnl6_route_add(rt, table, &net, c->prefix6, NULL, ifindex, 0) != 0 ||
+	    rtnl6_route_add(rt, table, &in6addr_any, 0, c->has_gw6 ? &c->gw6 : NULL, ifindex, 0) != 0 ||
+	    rtnl6_rule_add(rt, &c->addr6, table, UPLINK_RULE_BASE + (uint32_t)i) != 0) {
+		log_line("nic %s: IPv6 %s/%d failed: %s; IPv4 only", c->ifname, ip6(&c->addr6, a),
+			 c->prefix6, rt->err);
+		return;
+	}
+	log_line("nic %s: %s/%d, table %u default %s%s, rule from %s", c->ifname, ip6(&c->addr6, a),
+		 c->prefix6, table, c->has_gw6 ? "via " : "dev ",
+		 c->has_gw6 ? ip6(&c->gw6, g) : c->ifname, a);
+}
+
 int uplink_address(struct nl *rt, const struct nic_cfg *c, int ifindex, int i, int lan,
 		   const char *extra)
 {
@@ -78,6 +108,8 @@ int uplink_address(struct nl *rt, const struct nic_cfg *c, int ifindex, int i, i
 	log_line("nic %s: %s/%d, table %u default %s%s%s, rule from %s%s", c->ifname, ip(c->addr, a),
 		 c->prefix, table, c->has_gw ? "via " : "dev ", c->has_gw ? ip(c->gw, g) : c->ifname,
 		 c->backup ? ", backup" : "", a, extra);
+	if (c->has_v6)
+		address6(rt, c, ifindex, i);
 	return 1;
 }
 
@@ -147,6 +179,31 @@ void uplinks_main_route(struct uplinks *up, unsigned live)
 	nl_close(&rt);
 }
 
+/* The main table's IPv6 default routes, one per IPv6 uplink with the metric order of the
+ * IPv4 fallbacks: the first live non-backup one carries new connections. */
+static void main_route6(struct nl *rt, const struct uplinks *up)
+{
+	char g[INET6_ADDRSTRLEN];
+	int i, first = -1;
+
+	for (i = 0; i < up->n; i++) {
+		const struct nic_cfg *c = up->u[i].cfg;
+		uint32_t metric = (uint32_t)i + 1 + (c->backup ? NICS_MAX : 0);
+
+		if (!up->u[i].ok || up->u[i].lan || !c->has_v6)
+			continue;
+		if (rtnl6_route_add(rt, 254, &in6addr_any, 0, c->has_gw6 ? &c->gw6 : NULL,
+				    up->u[i].ifindex, metric) != 0)
+			log_line("route: IPv6 default via %s failed: %s", c->ifname, rt->err);
+		else if (first < 0 || (up->u[first].cfg->backup && !c->backup))
+			first = i;
+	}
+	if (first >= 0)
+		log_line("route: main IPv6 default via %s dev %s",
+			 up->u[first].cfg->has_gw6 ? ip6(&up->u[first].cfg->gw6, g) : "-",
+			 up->u[first].cfg->ifname);
+}
+
 /* The main table's default route: first non-backup uplink, else the first uplink. */
 static void main_route(struct nl *rt, struct uplinks *up)
 {
@@ -166,6 +223,7 @@ static void main_route(struct nl *rt, struct uplinks *up)
 		log_line("route: main default via %s dev %s", ip(c->gw, g), c->ifname);
 	else
 		log_line("route: main default dev %s", c->ifname);
+	main_route6(rt, up);
 	/* The others as fallbacks, in order: when the chosen NIC loses its carrier (hardware
 	 * image; ignore_routes_with_linkdown), new connections leave by the next one. */
 	for (i = 0; i < up->n; i++) {
@@ -198,7 +256,7 @@ void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks
 {
 	char err[160];
 	struct nl rt;
-	int i, lo;
+	int i, lo, v6;
 
 	memset(up, 0, sizeof(*up));
 	up->main_nic = -1;
@@ -207,10 +265,13 @@ void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks
 		log_line("net: %s; no NIC configured", rt.err);
 		return;
 	}
-	if (sysctl_multipath(err, sizeof(err)) != 0)
+	for (i = 0, v6 = 0; i < cfg->n_nics; i++)
+		v6 |= cfg->nics[i].has_v6;
+	if (sysctl_multipath(v6, err, sizeof(err)) != 0)
 		log_line("sysctl: %s", err);
 	else
-		log_line("sysctl: rp_filter=2 (loose), arp_ignore=1, arp_announce=2, ipv6 off");
+		log_line("sysctl: rp_filter=2 (loose), arp_ignore=1, arp_announce=2, ipv6 %s",
+			 v6 ? "on (no router advertisements)" : "off");
 	lo = (int)if_nametoindex("lo");
 	if (!lo || rtnl_link_up(&rt, lo) != 0)
 		log_line("nic lo: link up failed: %s", lo ? rt.err : "no loopback device");

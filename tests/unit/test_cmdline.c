@@ -90,6 +90,32 @@ static void test_scalars(struct check *c)
 }
 
 /* Each bad parameter: exactly one error naming it, and the good ones around it still apply. */
+static int ip6_is(const struct in6_addr *a, const char *want)
+{
+	struct in6_addr w;
+
+	return inet_pton(AF_INET6, want, &w) == 1 && memcmp(a, &w, sizeof(w)) == 0;
+}
+
+/* What the launcher passes for a dual-stack uplink, and the forms around it. */
+static void test_nic_v6(struct check *c)
+{
+	CHECK(c, "dual-stack NIC: IPv6 address, prefix and gateway beside IPv4",
+	      parse("mpsocks.nic=eth0,10.66.6.2/24,gw=10.66.6.1,v6=fd6d:7073:6:0::2/64,gw6=fd6d:7073:6:0::1 "
+		    "mpsocks.nic=eth1,10.66.7.2/24,gw=10.66.7.1") == 0 &&
+		      cfg.nics[0].has_v6 && ip6_is(&cfg.nics[0].addr6, "fd6d:7073:6::2") &&
+		      cfg.nics[0].prefix6 == 64 && cfg.nics[0].has_gw6 &&
+		      ip6_is(&cfg.nics[0].gw6, "fd6d:7073:6::1") && !cfg.nics[1].has_v6);
+	CHECK(c, "IPv6 without a gateway, a link-local gateway, backup after",
+	      parse("mpsocks.nic=eth0,10.0.0.2/24,v6=2001:db8::5/128 "
+		    "mpsocks.nic=eth1,10.0.1.2/24,v6=2001:db8:1::5/64,gw6=fe80::1,backup") == 0 &&
+		      cfg.nics[0].has_v6 && !cfg.nics[0].has_gw6 && cfg.nics[0].prefix6 == 128 &&
+		      cfg.nics[1].has_gw6 && ip6_is(&cfg.nics[1].gw6, "fe80::1") && cfg.nics[1].backup);
+	parse("mpsocks.nic=eth0,10.0.0.2/24,v6=fd00::2/64 mpsocks.nic=eth1,10.0.1.2/24,v6=fd00:0::2/64");
+	CHECK(c, "one IPv6 address on two NICs: the second refused",
+	      cfg.n_nics == 1 && error_says("mpsocks.nic=eth1", "address already used"));
+}
+
 static void bad(struct check *c, const char *param, const char *why_fragment)
 {
 	char line[1024], name[160];
@@ -113,6 +139,17 @@ static void test_malformed(struct check *c)
 	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,fast", "'fast'");
 	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,backup,backup", "repeated");
 	bad(c, "mpsocks.nic=eth1,dhcp,gw=1.2.3.4", "gw=1.2.3.4");
+	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,v6=fd00::2", "bad IPv6 address");
+	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,v6=fd00::2/129", "bad IPv6 address");
+	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,v6=10.66.7.3/24", "bad IPv6 address");
+	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,v6=ff02::1/64", "bad IPv6 address");
+	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,v6=::1/128", "bad IPv6 address");
+	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,v6=fd00::2/64,gw6=fd00::zz", "bad IPv6 gateway");
+	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,v6=fd00::2/64,gw6=fd00::2", "own address");
+	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,gw6=fd00::1", "gw6= without v6=");
+	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,v6=fd00::2/64,v6=fd00::3/64", "repeated");
+	bad(c, "mpsocks.nic=eth1,dhcp,v6=fd00::2/64", "v6=fd00::2/64");
+	bad(c, "mpsocks.lan=eth3,192.168.50.1/24,v6=fd00::2/64", "v6=fd00::2/64");
 	bad(c, "mpsocks.nic=eth0,10.66.9.2/24", "already configured");
 	bad(c, "mpsocks.nic=eth1,10.66.6.2/24", "address already used");
 	bad(c, "mpsocks.lan=eth5,10.66.6.2/24", "address already used");
@@ -250,6 +287,7 @@ int main(void)
 	test_defaults(&c);
 	test_contract_example(&c);
 	test_nic_forms(&c);
+	test_nic_v6(&c);
 	test_scalars(&c);
 	test_malformed(&c);
 	test_hostile(&c);

@@ -48,10 +48,12 @@ int main(void)
 	      strstr(out, "client pass {\n\tfrom: 10.66.6.0/24 to: 0/0\n") &&
 		      strstr(out, "socks pass {\n\tfrom: 10.66.6.0/24 to: 0/0\n\tcommand: connect\n") &&
 		      !strstr(out, "pass {\n\tfrom: 0/0"));
-	CHECK(&c, "everyone else blocked, loopback blocked before the pass",
+	CHECK(&c, "everyone else blocked, loopback (v4 and v6) blocked before the pass",
 	      strstr(out, "client block {\n\tfrom: 0/0 to: 0/0\n") &&
 		      strstr(out, "socks block {\n\tfrom: 0/0 to: 127.0.0.0/8\n") &&
 		      strstr(out, "socks block {\n\tfrom: 0/0 to: 127.0.0.0/8\n") < strstr(out, "socks pass") &&
+		      strstr(out, "socks block {\n\tfrom: 0/0 to: ::1/128\n") &&
+		      strstr(out, "socks block {\n\tfrom: 0/0 to: ::1/128\n") < strstr(out, "socks pass") &&
 		      strstr(out, "socks block {\n\tfrom: 0/0 to: 0/0\n") > strstr(out, "socks pass"));
 
 	p.auth = 1;
@@ -100,7 +102,8 @@ int main(void)
 	CHECK(&c, "exit: the route never taken out of use after a failure",
 	      strstr(out, "\nroute.maxfail: 0\nroute.badexpire: 0\n") != NULL &&
 		      strstr(out, "route.maxfail") < strstr(out, "client pass"));
-	CHECK(&c, "exit: no loopback rule (it would resolve names here)", !strstr(out, "127.0.0.0/8"));
+	CHECK(&c, "exit: no loopback rule (it would resolve names here)",
+	      !strstr(out, "127.0.0.0/8") && !strstr(out, "::1/128"));
 	CHECK(&c, "exit: the clients' own method unchanged", strstr(out, "\nsocksmethod: none\n") != NULL);
 	CHECK(&c, "exit: no credentials in sockd.conf", !strstr(out, "pass:") && !strstr(out, "SOCKS_"));
 	p.has_exit = 0;
