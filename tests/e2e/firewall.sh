@@ -23,7 +23,7 @@ from_inet() {
 
 # drops NAME: packets the forward chain of instance NAME dropped on their way to its tap 0.
 drops() {
-	ip netns exec "$BED_HOST" nft list chain ip "mpsocks_$1" forward |
+	ip netns exec "$BED_HOST" nft list chain inet "mpsocks_$1" forward |
 		sed -n "s/.*oifname \"$1-0\" counter packets \([0-9]*\) .* drop.*/\1/p"
 }
 

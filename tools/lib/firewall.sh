@@ -60,16 +60,17 @@ ipt_rule() {
 	case $1 in accept) printf '%s\n' -j ACCEPT ;; drop) printf '%s\n' -j DROP ;; esac
 }
 
-# One table of our own: masquerade out of each uplink, the forward rules, and the DNAT to a
-# loopback-only host resolver. Its forward chain's policy is accept: packets that touch none of
-# our taps are other software's business.
+# One table of our own, for both families: masquerade out of each uplink (NAT66 too where the
+# tap has IPv6), the forward rules, and the DNAT to a loopback-only host resolver. Its forward
+# chain's policy is accept: packets that touch none of our taps are other software's business.
 create_nft() {
 	local i rule
 	{
-		printf 'table ip %s {\n' "$NFT_TABLE"
+		printf 'table inet %s {\n' "$NFT_TABLE"
 		printf ' chain postrouting {\n  type nat hook postrouting priority srcnat; policy accept;\n'
 		for i in "${!TAPS[@]}"; do
 			printf '  ip saddr %s oifname "%s" masquerade\n' "${SUBNETS[i]}" "${UP_IF[i]}"
+			[ -z "${SUBNETS6[i]}" ] || printf '  ip6 saddr %s oifname "%s" masquerade\n' "${SUBNETS6[i]}" "${UP_IF[i]}"
 		done
 		printf ' }\n chain forward {\n  type filter hook forward priority filter - 10; policy accept;\n'
 		while read -r rule; do
@@ -79,8 +80,8 @@ create_nft() {
 		printf ' }\n'
 		if [ -n "$DNS_DNAT" ]; then
 			printf ' chain prerouting {\n  type nat hook prerouting priority dstnat; policy accept;\n'
-			printf '  iifname "%s" ip daddr %s udp dport 53 dnat to %s\n' "${TAPS[0]}" "${HOST_ADDRS[0]}" "$DNS_DNAT"
-			printf '  iifname "%s" ip daddr %s tcp dport 53 dnat to %s\n' "${TAPS[0]}" "${HOST_ADDRS[0]}" "$DNS_DNAT"
+			printf '  iifname "%s" ip daddr %s udp dport 53 dnat ip to %s\n' "${TAPS[0]}" "${HOST_ADDRS[0]}" "$DNS_DNAT"
+			printf '  iifname "%s" ip daddr %s tcp dport 53 dnat ip to %s\n' "${TAPS[0]}" "${HOST_ADDRS[0]}" "$DNS_DNAT"
 			printf ' }\n'
 		fi
 		printf '}\n'
@@ -93,7 +94,7 @@ create_nft() {
 # traffic with the proxy on tap 0 is not forwarded). "- -" where nft cannot tell (not root).
 uplink_bytes() {
 	local i rules to from
-	rules=$(nft list chain ip "$NFT_TABLE" forward 2>/dev/null) || rules=''
+	rules=$(nft list chain inet "$NFT_TABLE" forward 2>/dev/null) || rules=''
 	for i in "${!TAPS[@]}"; do
 		to=$(sed -n "s/^[[:space:]]*iifname \"${TAPS[i]}\" oifname \"${UP_IF[i]}\" counter packets [0-9]* bytes \([0-9]*\) accept.*/\1/p" <<<"$rules")
 		from=$(sed -n "s/^[[:space:]]*iifname \"${UP_IF[i]}\" oifname \"${TAPS[i]}\" ct state established,related counter packets [0-9]* bytes \([0-9]*\) accept.*/\1/p" <<<"$rules")
@@ -173,16 +174,28 @@ close_firewall() {
 	fi
 }
 
-# IPv4 forwarding for our taps. Off before: recorded (down restores it when the last instance of
-# this namespace goes) and the guard table comes first, whose forward chain drops whatever
-# touches none of the taps in its set. Each instance adds its taps to the set while it exists.
+# forward_sysctl ip|ip6: the switch of that family's forwarding.
+forward_sysctl() {
+	case $1 in
+	ip) echo /proc/sys/net/ipv4/ip_forward ;;
+	ip6) echo /proc/sys/net/ipv6/conf/all/forwarding ;;
+	esac
+}
+
+# forwarding_on ip|ip6: that family's forwarding for our taps. Off before: recorded in
+# FAMILY_forward.orig (down restores it when the last instance of this namespace goes) and the
+# family's guard table comes first, whose forward chain drops whatever touches none of the taps
+# in its set. Each instance adds its taps to the set while it exists. IPv6 forwarding makes
+# the kernel ignore router advertisements on interfaces with accept_ra 1: those of our uplinks
+# get 2 (accept them anyway), recorded on the following lines of the record.
 forwarding_on() {
-	local orig taps
-	read -r orig </proc/sys/net/ipv4/ip_forward
+	local family=$1 orig taps sw i ra
+	sw=$(forward_sysctl "$family")
+	read -r orig <"$sw"
 	if [ "$orig" != 1 ]; then
-		printf '%s\n' "$orig" >"$STATE/ip_forward.orig"
-		nft -f - <<-EOF_NFT || die "nft failed to create table ip $GUARD_TABLE"
-			table ip $GUARD_TABLE {
+		printf '%s\n' "$orig" >"$STATE/${family}_forward.orig"
+		nft -f - <<-EOF_NFT || die "nft failed to create table $family $GUARD_TABLE"
+			table $family $GUARD_TABLE {
 			 set taps { type ifname; }
 			 chain forward {
 			  type filter hook forward priority filter - 20; policy drop;
@@ -192,25 +205,41 @@ forwarding_on() {
 			 }
 			}
 		EOF_NFT
+		if [ "$family" = ip6 ]; then
+			for i in "${!UP_IF[@]}"; do
+				read -r ra <"/proc/sys/net/ipv6/conf/${UP_IF[i]}/accept_ra" 2>/dev/null || continue
+				[ "$ra" = 1 ] || continue
+				printf '%s %s\n' "${UP_IF[i]}" "$ra" >>"$STATE/${family}_forward.orig"
+				echo 2 >"/proc/sys/net/ipv6/conf/${UP_IF[i]}/accept_ra"
+			done
+		fi
 	fi
-	if nft list table ip "$GUARD_TABLE" >/dev/null 2>&1; then
+	if nft list table "$family" "$GUARD_TABLE" >/dev/null 2>&1; then
 		taps=$(printf '"%s", ' "${TAPS[@]}")
-		nft add element ip "$GUARD_TABLE" taps "{ ${taps%, } }" || die "nft failed to add the taps to $GUARD_TABLE"
+		nft add element "$family" "$GUARD_TABLE" taps "{ ${taps%, } }" || die "nft failed to add the taps to $GUARD_TABLE"
 	fi
-	[ "$orig" = 1 ] || echo 1 >/proc/sys/net/ipv4/ip_forward
+	[ "$orig" = 1 ] || echo 1 >"$sw"
 }
 
-# forwarding_off STATE: the instance's taps leave the guard; the last instance of this
-# namespace puts forwarding back as it found it and removes the guard; another one still
-# running takes the record over.
+# forwarding_off STATE: for each family, the instance's taps leave the guard; the last instance
+# of this namespace puts forwarding back as it found it and removes the guard; another one
+# still running takes the record over.
 forwarding_off() {
-	local state=$1 orig tap
-	for tap in $(plan_field "$state" 'TAPS[@]'); do
-		nft delete element ip "$GUARD_TABLE" taps "{ \"$tap\" }" 2>/dev/null || true
+	local state=$1 family orig tap dev ra
+	for family in ip ip6; do
+		for tap in $(plan_field "$state" 'TAPS[@]'); do
+			nft delete element "$family" "$GUARD_TABLE" taps "{ \"$tap\" }" 2>/dev/null || true
+		done
+		[ -r "$state/${family}_forward.orig" ] || continue
+		hand_over "$state" "${family}_forward.orig" && continue
+		{
+			read -r orig || orig=
+			[[ ! $orig =~ ^[01]$ ]] || echo "$orig" >"$(forward_sysctl "$family")"
+			while read -r dev ra; do
+				[[ $ra =~ ^[0-2]$ ]] && [ -w "/proc/sys/net/ipv6/conf/$dev/accept_ra" ] || continue
+				echo "$ra" >"/proc/sys/net/ipv6/conf/$dev/accept_ra"
+			done
+		} <"$state/${family}_forward.orig"
+		nft delete table "$family" "$GUARD_TABLE" 2>/dev/null || true
 	done
-	[ -r "$state/ip_forward.orig" ] || return 0
-	hand_over "$state" ip_forward.orig && return 0
-	read -r orig <"$state/ip_forward.orig" || orig=
-	[[ ! $orig =~ ^[01]$ ]] || echo "$orig" >/proc/sys/net/ipv4/ip_forward
-	nft delete table ip "$GUARD_TABLE" 2>/dev/null || true
 }

@@ -11,11 +11,13 @@ create_taps() {
 		printf 'link set %s up\n' "${TAPS[i]}"
 	done | ip -batch - || die "could not create the taps"
 	for i in "${!TAPS[@]}"; do
-		# Nothing of IPv6 on a NAT-only link; and DNAT to a loopback resolver needs route_localnet.
-		[ ! -w "/proc/sys/net/ipv6/conf/${TAPS[i]}/disable_ipv6" ] ||
+		# Nothing of IPv6 on a tap whose uplink has none; and DNAT to a loopback resolver
+		# needs route_localnet.
+		[ -n "${HOST_ADDRS6[i]}" ] || [ ! -w "/proc/sys/net/ipv6/conf/${TAPS[i]}/disable_ipv6" ] ||
 			echo 1 >"/proc/sys/net/ipv6/conf/${TAPS[i]}/disable_ipv6"
 		[ -z "$DNS_DNAT" ] || echo 1 >"/proc/sys/net/ipv4/conf/${TAPS[i]}/route_localnet"
 	done
+	[ -z "$(taps6)" ] || taps6 | ip -6 -batch - || die "could not give the taps their IPv6 addresses"
 }
 
 # Table T_i: the tap's subnet, the uplink's own on-link subnets, default via its gateway;
@@ -32,6 +34,8 @@ create_routing() {
 		printf 'rule add from %s lookup %s priority %s\n' "${SUBNETS[i]}" "${TABLES[i]}" "${TABLES[i]}"
 	done | ip -batch - 2>"$STATE/ip.err" ||
 		die "could not set up policy routing: $(head -n1 "$STATE/ip.err")"
+	! has_ipv6 || routing6 | ip -6 -batch - 2>"$STATE/ip.err" ||
+		die "could not set up IPv6 policy routing: $(head -n1 "$STATE/ip.err")"
 }
 
 # Routes through a device that goes down are gone for good (the kernel drops them), and

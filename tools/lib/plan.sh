@@ -38,7 +38,7 @@ allocate_slot() {
 # Per tap i: the host's part of the plan, as arrays.
 plan_network() {
 	local i n=${#UP_IF[@]} net
-	TAPS=() SUBNETS=() HOST_ADDRS=() GUEST_ADDRS=() TABLES=()
+	TAPS=() SUBNETS=() HOST_ADDRS=() GUEST_ADDRS=() TABLES=() SUBNETS6=() HOST_ADDRS6=() GUEST_ADDRS6=()
 	for ((i = 0; i < n; i++)); do
 		net=$((6 + 8 * SLOT + i))
 		TAPS+=("$NAME-$i")
@@ -46,6 +46,7 @@ plan_network() {
 		HOST_ADDRS+=("10.66.$net.1")
 		GUEST_ADDRS+=("10.66.$net.2")
 		TABLES+=($((TABLE_BASE + 16 * SLOT + i)))
+		plan_ipv6 "$i"
 	done
 	NFT_TABLE=mpsocks_$NAME
 }
@@ -62,6 +63,8 @@ check_network_free() {
 			die "routing table ${TABLES[i]} is in use; use another --name"
 		! ip -4 rule show 2>/dev/null | grep -q "^${TABLES[i]}:" ||
 			die "ip rule priority ${TABLES[i]} is in use; use another --name"
+		[ -z "${SUBNETS6[i]}" ] || [ -z "$(ip -6 -o addr show to "${SUBNETS6[i]}" 2>/dev/null)" ] ||
+			die "subnet ${SUBNETS6[i]} is in use on this host; use another --name"
 	done
 }
 
@@ -74,8 +77,9 @@ plan_write() {
 			"$KIND" "$SLOT" "$NETNS" "$PORT" "$USE_ACCEL" "${FIREWALL:-none}" "${LISTEN:--}"
 		printf 'probe %s\n' "${PROBE_INTERVAL:-$PROBE_DEFAULT}"
 		for i in "${!TAPS[@]}"; do
-			printf 'uplink %s %s %s %s %s %s %s %s %s\n' "$i" "${TAPS[i]}" "${UP_IF[i]}" "${UP_GW[i]:--}" \
-				"${HOST_ADDRS[i]}" "${GUEST_ADDRS[i]}" "${TABLES[i]}" "${UP_BACKUP[i]}" "${UP_GW_AUTO[i]}"
+			printf 'uplink %s %s %s %s %s %s %s %s %s %s\n' "$i" "${TAPS[i]}" "${UP_IF[i]}" "${UP_GW[i]:--}" \
+				"${HOST_ADDRS[i]}" "${GUEST_ADDRS[i]}" "${TABLES[i]}" "${UP_BACKUP[i]}" "${UP_GW_AUTO[i]}" \
+				"${UP_GW6[i]:--}"
 		done
 	} >"$STATE/plan.new"
 	mv -f "$STATE/plan.new" "$STATE/plan"
@@ -84,11 +88,12 @@ plan_write() {
 # plan_read STATE: the variables and arrays of plan_write, back from the state dir; the only
 # reader of the plan. Fails when there is none.
 plan_read() {
-	local key idx tap upl gw hostaddr guest table backup auto
+	local key idx tap upl gw hostaddr guest table backup auto gw6
 	[ -r "$1/plan" ] || return 1
 	KIND='' SLOT='' PLAN_NETNS='' PORT='' USE_ACCEL='' FIREWALL=none LISTEN= PROBE_INTERVAL=$PROBE_DEFAULT
 	TAPS=() UP_IF=() UP_GW=() HOST_ADDRS=() GUEST_ADDRS=() SUBNETS=() TABLES=() UP_BACKUP=() UP_GW_AUTO=()
-	while read -r key idx tap upl gw hostaddr guest table backup auto; do
+	UP_GW6=() SUBNETS6=() HOST_ADDRS6=() GUEST_ADDRS6=()
+	while read -r key idx tap upl gw hostaddr guest table backup auto gw6; do
 		case $key in
 		kind) KIND=$idx ;;
 		slot) SLOT=$idx ;;
@@ -101,7 +106,9 @@ plan_read() {
 		uplink)
 			TAPS+=("$tap") UP_IF+=("$upl") HOST_ADDRS+=("$hostaddr") GUEST_ADDRS+=("$guest")
 			SUBNETS+=("${hostaddr%.1}.0/24") TABLES+=("$table") UP_BACKUP+=("$backup") UP_GW_AUTO+=("${auto:-0}")
-			[ "$gw" = - ] && UP_GW+=("") || UP_GW+=("$gw") ;;
+			[ "$gw" = - ] && UP_GW+=("") || UP_GW+=("$gw")
+			[ "${gw6:--}" = - ] && UP_GW6+=("") || UP_GW6+=("$gw6")
+			plan_ipv6 $((${#TAPS[@]} - 1)) ;;
 		esac
 	done <"$1/plan"
 }

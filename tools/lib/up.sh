@@ -17,7 +17,8 @@ teardown() {
 	stop_exit "$state"
 	restore_mptcp_limits "$state"
 	close_firewall "$state" "$name"
-	nft delete table ip "mpsocks_$name" 2>/dev/null || true
+	nft delete table inet "mpsocks_$name" 2>/dev/null || true
+	teardown6 "$state" | ip -6 -batch - >/dev/null 2>&1 || true
 	for i in "${!taps[@]}"; do
 		printf 'rule del from %s lookup %s priority %s\n' "${subnets[i]}" "${tables[i]}" "${tables[i]}"
 		printf 'route flush table %s\n' "${tables[i]}"
@@ -56,13 +57,15 @@ cmd_up() {
 		fi
 	fi
 	allocate_slot
+	detect_ipv6
 	plan_network
 	check_network_free
 	choose_dns
 	chmod 755 "$RUN_DIR"
 	begin_instance 755
 
-	forwarding_on
+	forwarding_on ip
+	! has_ipv6 || forwarding_on ip6
 	create_taps
 	# The guest needs its taps at once, the rest only when it sends (after ~0.7 s of boot).
 	start_qemu
@@ -151,7 +154,7 @@ cmd_down() {
 	state=$(state_dir "$NAME")
 	take_lock
 	if [ ! -d "$state" ]; then
-		nft delete table ip "mpsocks_$NAME" 2>/dev/null || true
+		nft delete table inet "mpsocks_$NAME" 2>/dev/null || true
 		say "'$NAME' is not running"
 		return 0
 	fi

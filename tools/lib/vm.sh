@@ -119,12 +119,14 @@ kvm_works() {
 guest_cmdline() {
 	local i nic sep=
 	# acpi=noirq: ACPI's PCI-link IRQ routing costs ~85 ms per NIC under TCG; noapictimer
-	# no_timer_check: the APIC timer calibration waits 100 ms; ipv6.disable=1: inet6_init
-	# (~20 ms) and IPv6's per-link work are skipped, and init turns IPv6 off anyway
-	# (kernel/README.md measures).
-	local -a words=(console=ttyS0 quiet panic=-1 acpi=noirq noapictimer no_timer_check ipv6.disable=1)
+	# no_timer_check: the APIC timer calibration waits 100 ms; ipv6.disable=1 when no uplink
+	# has IPv6: inet6_init (~20 ms) and IPv6's per-link work are skipped, and init turns IPv6
+	# off anyway (kernel/README.md measures).
+	local -a words=(console=ttyS0 quiet panic=-1 acpi=noirq noapictimer no_timer_check)
+	has_ipv6 || words+=(ipv6.disable=1)
 	for i in "${!TAPS[@]}"; do
 		nic="mpsocks.nic=eth$i,${GUEST_ADDRS[i]}/24,gw=${HOST_ADDRS[i]}"
+		[ -z "${GUEST_ADDRS6[i]}" ] || nic+=",v6=${GUEST_ADDRS6[i]}/64,gw6=${HOST_ADDRS6[i]}"
 		[ "${UP_BACKUP[i]}" = 0 ] || nic+=,backup
 		words+=("$nic")
 	done

@@ -89,4 +89,6 @@ maintain_routes() {
 		batch+=$(uplink_routes "$i")$'\n'
 	done
 	[ -z "$batch" ] || printf '%s' "$batch" | ip_batch
+	batch=$(missing_routes6)
+	[ -z "$batch" ] || printf '%s\n' "$batch" | ip -6 -force -batch - >/dev/null 2>&1 || true
 }
