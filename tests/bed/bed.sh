@@ -27,6 +27,12 @@ BED_FAR_NAME=plain.test
 BED_FAR_PORT=80
 BED_EXIT_ADDR=198.51.100.2
 BED_EXIT_PORT=1080
+# The dual-stack part (bed_ipv6_on): the server's IPv6 address, and a resolver that answers
+# as badly as real ones do (tests/e2e/dns_fake.py), both on BED_INET's lo.
+BED_SERVER_ADDR6=2001:db8:ff::1
+BED_DNS_FAKE=198.51.100.53
+BED_V6ONLY_NAME=v6only.test
+BED_REFUSED_NAME=refused.test
 
 # bed_log TEXT: progress on stderr, so stdout stays PASS/FAIL lines.
 bed_log() { printf 'bed: %s\n' "$*" >&2; }
@@ -123,7 +129,7 @@ bed_destroy() {
 	fi
 	[ -z "${BED_LOGS:-}" ] ||
 		cp "$BED_DIR/server.log" "$BED_DIR/far.log" "$BED_DIR/dnsmasq.log" "$BED_LOGS/" 2>/dev/null || true
-	cat "$BED_DIR/server.pid" "$BED_DIR/far.pid" "$BED_DIR/dnsmasq.pid" 2>/dev/null | while read -r pid; do
+	cat "$BED_DIR"/*.pid 2>/dev/null | while read -r pid; do
 		kill "$pid" 2>/dev/null || true
 	done
 	bed_destroy_netns "$BED_HOST"
@@ -188,6 +194,7 @@ bed_unshape() {
 bed_reset() {
 	local i
 	bed_unshape
+	bed_ipv6_off
 	# Saved launcher routes belong to an instance that is gone by now: drop them.
 	rm -f "$BED_DIR"/routes-up*
 	for ((i = 0; i < BED_UPLINKS; i++)); do
@@ -252,3 +259,50 @@ bed_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n 1; }
 
 # bed_subflow_peers LINE: the distinct remote addresses of the subflows in a report line.
 bed_subflow_peers() { tr ' ' '\n' <<<"$1" | sed -n 's/^sf=[^>]*>\([0-9.]*\):.*/\1/p' | sort -u; }
+
+# bed_ipv6_on: the uplinks dual-stack: 2001:db8:I::2/64 on upI, ::1 on dnI, and a default route
+# through each in BED_HOST (what makes the launcher give an uplink IPv6); the MPTCP server also
+# at [BED_SERVER_ADDR6]:80 (same log), and BED_DNS_FAKE serving BED_SERVER_NAME (A and AAAA),
+# BED_V6ONLY_NAME (AAAA only) and BED_REFUSED_NAME (A; its AAAA query REFUSED).
+bed_ipv6_on() {
+	local i
+	export BED_SERVER_ADDR6 BED_DNS_FAKE BED_V6ONLY_NAME BED_REFUSED_NAME
+	for ((i = 0; i < BED_UPLINKS; i++)); do
+		ip -n "$BED_HOST" addr replace "2001:db8:$i::2/64" dev "up$i" nodad &&
+			ip -n "$BED_INET" addr replace "2001:db8:$i::1/64" dev "dn$i" nodad &&
+			ip -n "$BED_HOST" -6 route replace default via "2001:db8:$i::1" dev "up$i" metric $((1024 + i)) ||
+			return 1
+	done
+	ip -n "$BED_INET" addr replace "$BED_SERVER_ADDR6/128" dev lo &&
+		ip -n "$BED_INET" addr replace "$BED_DNS_FAKE/32" dev lo || return 1
+	if [ ! -e "$BED_DIR/server6.pid" ]; then
+		ip netns exec "$BED_INET" "$MPTCP_SERVER" "$BED_SERVER_ADDR6" "$BED_SERVER_PORT" \
+			>>"$BED_SERVER_LOG" 2>"$BED_DIR/server6.err" &
+		echo $! >"$BED_DIR/server6.pid"
+		bed_wait_server server6 || return 1
+	fi
+	if [ ! -e "$BED_DIR/dns_fake.pid" ]; then
+		ip netns exec "$BED_INET" "$(command -v /usr/bin/python3 || command -v python3)" \
+			"$TOP/tests/e2e/dns_fake.py" "$BED_DNS_FAKE" \
+			--a "$BED_SERVER_NAME=$BED_SERVER_ADDR" --aaaa "$BED_SERVER_NAME=$BED_SERVER_ADDR6" \
+			--aaaa "$BED_V6ONLY_NAME=$BED_SERVER_ADDR6" \
+			--a "$BED_REFUSED_NAME=$BED_SERVER_ADDR" --refuse-aaaa "$BED_REFUSED_NAME" \
+			>"$BED_DIR/dns_fake.log" 2>"$BED_DIR/dns_fake.err" &
+		echo $! >"$BED_DIR/dns_fake.pid"
+		for ((i = 0; i < 50; i++)); do
+			! grep -q listening "$BED_DIR/dns_fake.err" 2>/dev/null || return 0
+			sleep 0.1
+		done
+		bed_log "dns_fake did not start: $(cat "$BED_DIR/dns_fake.err" 2>/dev/null)"
+		return 1
+	fi
+}
+
+# bed_ipv6_off: no IPv6 default route in BED_HOST, so instances started later are IPv4 only
+# (the addresses, server and resolver stay: harmless without the routes).
+bed_ipv6_off() {
+	local i
+	for ((i = 0; i < BED_UPLINKS; i++)); do
+		ip -n "$BED_HOST" -6 route del default dev "up$i" 2>/dev/null || true
+	done
+}

@@ -67,7 +67,7 @@ vm_up() {
 	out=$BED_LOGS/$name.up
 	echo "vm_up: $MPSOCKS up --detach --name $name ${args[*]} $*" >&2
 	if ! timeout 180 ip netns exec "$BED_HOST" "$MPSOCKS" up --detach --name "$name" \
-		--accel tcg --dns "$BED_SERVER_ADDR" "${args[@]}" "$@" >"$out" 2>&1 </dev/null; then
+		--accel tcg --dns "${VM_DNS:-$BED_SERVER_ADDR}" "${args[@]}" "$@" >"$out" 2>&1 </dev/null; then
 		VM_ERR="mpsocks up failed: $(grep -v '^$' "$out" | tail -n 1)"
 		cat "$out" >&2
 		return 1

@@ -176,19 +176,25 @@ static void report(struct conn *c, char *line, size_t size)
 	subflows_format(&c->sf, line, size);
 }
 
-static void serve(int fd, const struct sockaddr_in *peer)
+static void serve(int fd, const struct sockaddr_storage *peer)
 {
 	struct timeval idle = { .tv_sec = IDLE_SECS };
 	static char buf[HEAD_MAX];
-	char line[4096], ip[INET_ADDRSTRLEN];
+	char line[4096], ip[INET6_ADDRSTRLEN];
+	const struct sockaddr_in *p4 = (const void *)peer;
+	const struct sockaddr_in6 *p6 = (const void *)peer;
 	size_t got = 0, head_len = 0;
 	struct conn c = { .fd = fd };
 
 	clock_gettime(CLOCK_MONOTONIC, &c.start);
 	sha256_init(&c.hin);
 	sha256_init(&c.hout);
-	inet_ntop(AF_INET, &peer->sin_addr, ip, sizeof(ip));
-	snprintf(c.peer, sizeof(c.peer), "%s:%u", ip, ntohs(peer->sin_port));
+	if (peer->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &p6->sin6_addr, ip, sizeof(ip));
+	else
+		inet_ntop(AF_INET, &p4->sin_addr, ip, sizeof(ip));
+	snprintf(c.peer, sizeof(c.peer), "%s:%u", ip,
+		 ntohs(peer->ss_family == AF_INET6 ? p6->sin6_port : p4->sin_port));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &idle, sizeof(idle));
 	subflows_sample(fd, &c.sf);
@@ -230,23 +236,26 @@ static void serve(int fd, const struct sockaddr_in *peer)
 		_exit(1);
 }
 
+/* ADDR: an IPv4 or an IPv6 address. */
 static int listen_on(const char *addr, int port, int proto)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int one = 1, fd;
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+	int one = 1, fd, v6 = inet_pton(AF_INET6, addr, &sa6.sin6_addr) == 1;
 
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+	if (!v6 && inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
 		fprintf(stderr, "mptcp_server: bad address %s\n", addr);
 		return -1;
 	}
-	fd = socket(AF_INET, SOCK_STREAM, proto);
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, proto);
 	if (fd < 0) {
 		perror(proto == IPPROTO_TCP ? "mptcp_server: socket(IPPROTO_TCP)"
 					    : "mptcp_server: socket(IPPROTO_MPTCP)");
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1024) < 0) {
+	if ((v6 ? bind(fd, (struct sockaddr *)&sa6, sizeof(sa6)) : bind(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0 ||
+	    listen(fd, 1024) < 0) {
 		perror("mptcp_server: bind/listen");
 		close(fd);
 		return -1;
@@ -290,7 +299,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "mptcp_server: listening on %s:%d (%s)\n", argv[1], port,
 		proto == IPPROTO_TCP ? "plain TCP" : "MPTCP");
 	for (;;) {
-		struct sockaddr_in peer;
+		struct sockaddr_storage peer;
 		socklen_t len = sizeof(peer);
 		int fd = accept(lfd, (struct sockaddr *)&peer, &len);
 		pid_t pid;

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Group ipv6: the bed's three uplinks dual-stack (bed_ipv6_on), one guest through them with the
+# bed's fake resolver (tests/e2e/dns_fake.py). CONNECT to an IPv6 literal and to an AAAA-only
+# name arrive intact with a subflow over every uplink; IPv4 keeps its own subflows in the
+# same guest; a resolver that refuses AAAA does not break IPv4 names; down leaves no IPv6
+# rule, route, guard or forwarding behind.
+set -euo pipefail
+# shellcheck source=tests/e2e/lib.sh
+source "$TOP/tests/e2e/lib.sh"
+VM=$(printf 't%05d6' $(($$ % 100000)))
+
+# The resolver the guest asks (vm_up's --dns).
+VM_DNS=$BED_DNS_FAKE
+
+# peers_of LINE: the distinct remote addresses of a report line's subflows, IPv6 or IPv4, in
+# one line, sorted.
+peers_of() { tr ' ' '\n' <<<"$1" | sed -n 's/^sf=[^>]*>\(.*\):[0-9]*,tx=.*/\1/p' | LC_ALL=C sort -u | tr '\n' ' '; }
+
+# v6_endpoints: init gave every uplink an IPv6 MPTCP endpoint besides its IPv4 one.
+v6_endpoints() {
+	local n
+	need_vm
+	n=$(grep -cE 'endpoint id=[0-9]+ fd6d:7073:6f63:[0-9a-f]+::2 dev eth[0-2] flags=subflow' "$(console_log "$VM")" || true)
+	[ "$n" = 3 ] || fail "$n IPv6 endpoints on the console, want 3: $(grep 'endpoint id=' "$(console_log "$VM")" | tr '\n' ';')"
+}
+
+# download6 MODE HOST WANT_PEERS: 8 MiB from http://HOST through the proxy (MODE ip: --socks5
+# with the address; name: socks5h), intact, its subflows from exactly WANT_PEERS.
+download6() {
+	local mode=$1 host=$2 want=$3 t line peers
+	need_vm
+	t=$(tag "v6-$mode")
+	curl_socks "$mode" -o "$BED_DIR/$t" "http://$host/bytes/$((8 * MIB))?tag=$t"
+	check_download "$t" "$BED_DIR/$t" $((8 * MIB))
+	rm -f "$BED_DIR/$t"
+	line=$(wait_report "$t")
+	[ "$(bed_field "$line" mptcp)" = 1 ] || fail "the server saw plain TCP, not MPTCP"
+	peers=$(peers_of "$line")
+	want=$(tr ' ' '\n' <<<"$want" | LC_ALL=C sort -u | tr '\n' ' ')
+	[ "$peers" = "$want" ] || fail "subflows came from [${peers% }], want [${want% }]"
+}
+
+# refused_aaaa: the fake resolver refused the AAAA query for the name, and the download by that
+# name still arrived, over IPv4.
+refused_aaaa() {
+	download6 name "$BED_REFUSED_NAME" "198.18.0.2 198.18.1.2 198.18.2.2"
+	grep -q "AAAA $BED_REFUSED_NAME -> rcode 5" "$BED_DIR/dns_fake.log" ||
+		fail "the resolver was never asked for (and refused) the AAAA of $BED_REFUSED_NAME"
+}
+
+# host_clean BEFORE: after down, the host namespace holds no IPv6 rule or table route of ours,
+# no ip6 guard table, and IPv6 forwarding and the uplinks' accept_ra are as before (BEFORE).
+host_clean() {
+	local now
+	now=$(in_host sh -c 'cat /proc/sys/net/ipv6/conf/all/forwarding /proc/sys/net/ipv6/conf/up*/accept_ra' | tr '\n' ' ')
+	[ "$now" = "$1" ] || fail "forwarding and accept_ra are [$now], were [$1]"
+	! in_host ip -6 rule show | grep -q fd6d: || fail "IPv6 rules left: $(in_host ip -6 rule show | grep fd6d:)"
+	! in_host ip -6 route show table all | grep -q fd6d: || fail "IPv6 routes left: $(in_host ip -6 route show table all | grep fd6d:)"
+	! in_host nft list tables | grep -q mpsocks || fail "nft tables left: $(in_host nft list tables)"
+}
+
+main() {
+	local before
+	bed_ipv6_on || echo "bed_ipv6_on failed" >&2
+	before=$(in_host sh -c 'cat /proc/sys/net/ipv6/conf/all/forwarding /proc/sys/net/ipv6/conf/up*/accept_ra' | tr '\n' ' ')
+	vm_up "$VM" --uplink up0@198.18.0.1 --uplink up1@198.18.1.1 --uplink up2@198.18.2.1 || true
+	run_test "dual-stack uplinks: every uplink gets an IPv6 MPTCP endpoint in the guest" v6_endpoints
+	run_test "CONNECT to an IPv6 literal carries 8 MiB intact over a subflow per uplink" \
+		download6 ip "[$BED_SERVER_ADDR6]" "2001:db8::2 2001:db8:1::2 2001:db8:2::2"
+	run_test "CONNECT to a name with only an AAAA record (socks5h) carries 8 MiB intact over a subflow per uplink" \
+		download6 name "$BED_V6ONLY_NAME" "2001:db8::2 2001:db8:1::2 2001:db8:2::2"
+	run_test "an IPv4 destination keeps its IPv4 subflow per uplink in the dual-stack guest" \
+		download6 ip "$BED_SERVER_ADDR" "198.18.0.2 198.18.1.2 198.18.2.2"
+	run_test "a resolver that answers AAAA with REFUSED does not break IPv4 names" refused_aaaa
+	vm_down "$VM"
+	run_test "down leaves no IPv6 rule, route or guard; forwarding and accept_ra as before" host_clean "$before"
+	bed_ipv6_off
+}
+
+main
