@@ -5,12 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <linux/tcp.h> /* struct tcp_info with the byte counters (glibc's lacks them) */
 #include <linux/inet_diag.h>
 #if __has_include(<linux/mptcp_pm.h>)
@@ -40,13 +42,21 @@ struct msk_info {
 	uint64_t bytes_retrans, bytes_sent, bytes_received, bytes_acked;
 };
 
-/* "A.B.C.D:PORT" of a diag socket id end (network order). */
-static const char *endpoint(char *s, size_t n, const uint32_t addr[4], uint16_t port)
-{
-	const unsigned char *b = (const unsigned char *)&addr[0];
+#define ENDPOINT_LEN (INET6_ADDRSTRLEN + 8)
 
-	snprintf(s, n, "%u.%u.%u.%u:%u", b[0], b[1], b[2], b[3], ntohs(port));
+/* "A.B.C.D:PORT" or "[IPV6]:PORT" of a diag socket id end (network order). */
+static const char *endpoint(char *s, size_t n, int family, const uint32_t addr[4], uint16_t port)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(family, addr, a, sizeof(a));
+	snprintf(s, n, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, ntohs(port));
 	return s;
+}
+
+static bool inet_family(int family)
+{
+	return family == AF_INET || family == AF_INET6;
 }
 
 /* Attributes after the inet_diag_msg header. */
@@ -64,18 +74,19 @@ static int msk_cb(const struct nlmsghdr *nlh, void *arg)
 	const struct inet_diag_msg *m = NLMSG_DATA(nlh);
 	const struct nlattr *tb[INET_DIAG_MAX + 1];
 	struct msk_info mi = { 0 };
-	char l[32], r[32];
+	char l[ENDPOINT_LEN], r[ENDPOINT_LEN];
 	size_t n;
 
-	if (m->idiag_family != AF_INET || diag_attrs(nlh, tb) != 0)
+	if (!inet_family(m->idiag_family) || diag_attrs(nlh, tb) != 0)
 		return 0;
 	if (tb[INET_DIAG_INFO]) {
 		n = nla_len(tb[INET_DIAG_INFO]);
 		memcpy(&mi, nla_data(tb[INET_DIAG_INFO]), n < sizeof(mi) ? n : sizeof(mi));
 	}
 	textbuf_put(arg, "msk token=%08x state=%u local=%s remote=%s flags=%u subflows=%u sent=%llu received=%llu acked=%llu retrans=%llu\n",
-	    mi.token, m->idiag_state, endpoint(l, sizeof(l), m->id.idiag_src, m->id.idiag_sport),
-	    endpoint(r, sizeof(r), m->id.idiag_dst, m->id.idiag_dport), mi.flags, mi.subflows,
+	    mi.token, m->idiag_state,
+	    endpoint(l, sizeof(l), m->idiag_family, m->id.idiag_src, m->id.idiag_sport),
+	    endpoint(r, sizeof(r), m->idiag_family, m->id.idiag_dst, m->id.idiag_dport), mi.flags, mi.subflows,
 	    (unsigned long long)mi.bytes_sent, (unsigned long long)mi.bytes_received,
 	    (unsigned long long)mi.bytes_acked, (unsigned long long)mi.bytes_retrans);
 	return 0;
@@ -106,19 +117,19 @@ static int tcp_cb(const struct nlmsghdr *nlh, void *arg)
 	const struct inet_diag_msg *m = NLMSG_DATA(nlh);
 	const struct nlattr *tb[INET_DIAG_MAX + 1];
 	struct tcp_info ti = { 0 };
-	char l[32], r[32];
+	char l[ENDPOINT_LEN], r[ENDPOINT_LEN];
 	uint32_t token, flags;
 	uint8_t id;
 	size_t n;
 
-	if (m->idiag_family != AF_INET || diag_attrs(nlh, tb) != 0)
+	if (!inet_family(m->idiag_family) || diag_attrs(nlh, tb) != 0)
 		return 0;
 	if (tb[INET_DIAG_INFO]) {
 		n = nla_len(tb[INET_DIAG_INFO]);
 		memcpy(&ti, nla_data(tb[INET_DIAG_INFO]), n < sizeof(ti) ? n : sizeof(ti));
 	}
-	endpoint(l, sizeof(l), m->id.idiag_src, m->id.idiag_sport);
-	endpoint(r, sizeof(r), m->id.idiag_dst, m->id.idiag_dport);
+	endpoint(l, sizeof(l), m->idiag_family, m->id.idiag_src, m->id.idiag_sport);
+	endpoint(r, sizeof(r), m->idiag_family, m->id.idiag_dst, m->id.idiag_dport);
 	if (subflow_of(tb[INET_DIAG_ULP_INFO], &token, &id, &flags))
 		textbuf_put(arg, "sf token=%08x id=%u local=%s remote=%s state=%u flags=%#x rtt_us=%u sent=%llu acked=%llu received=%llu retrans=%u\n",
 		    token, id, l, r, m->idiag_state, flags, ti.tcpi_rtt,
@@ -131,8 +142,8 @@ static int tcp_cb(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-/* One sock_diag dump of protocol (IPPROTO_MPTCP or IPPROTO_TCP), IPv4, all but listeners. */
-static int dump(struct nl *nl, unsigned protocol, nl_cb cb, struct textbuf *o)
+/* One sock_diag dump of protocol (IPPROTO_MPTCP or IPPROTO_TCP) in family, all but listeners. */
+static int dump(struct nl *nl, int family, unsigned protocol, nl_cb cb, struct textbuf *o)
 {
 	unsigned char buf[128] __attribute__((aligned(8)));
 	struct inet_diag_req_v2 *req;
@@ -142,7 +153,7 @@ static int dump(struct nl *nl, unsigned protocol, nl_cb cb, struct textbuf *o)
 	req = nlb_put_header(&b, sizeof(*req));
 	if (!req)
 		return -EMSGSIZE;
-	req->sdiag_family = AF_INET;
+	req->sdiag_family = (uint8_t)family;
 	req->sdiag_protocol = protocol > 255 ? IPPROTO_TCP : (uint8_t)protocol;
 	req->idiag_states = NOT_LISTEN;
 	req->idiag_ext = 1u << (INET_DIAG_INFO - 1);
@@ -163,10 +174,17 @@ size_t info_answer(const char *req, char *buf, size_t cap)
 	} else if (nl_open(&nl, NETLINK_SOCK_DIAG, 0) != 0) {
 		textbuf_put(&o, "error sock_diag: %s\n", strerror(errno));
 	} else {
-		r = dump(&nl, IPPROTO_MPTCP, msk_cb, &o);
+		/* IPv6 only where the guest has it: without, the family has no diag handler. */
+		int v6 = access("/proc/sys/net/ipv6", F_OK) == 0;
+
+		r = dump(&nl, AF_INET, IPPROTO_MPTCP, msk_cb, &o);
+		if (r == 0 && v6)
+			r = dump(&nl, AF_INET6, IPPROTO_MPTCP, msk_cb, &o);
 		if (r < 0)
 			textbuf_put(&o, "error mptcp dump: %s\n", nl.err);
-		r = dump(&nl, IPPROTO_TCP, tcp_cb, &o);
+		r = dump(&nl, AF_INET, IPPROTO_TCP, tcp_cb, &o);
+		if (r == 0 && v6)
+			r = dump(&nl, AF_INET6, IPPROTO_TCP, tcp_cb, &o);
 		if (r < 0)
 			textbuf_put(&o, "error tcp dump: %s\n", nl.err);
 		nl_close(&nl);

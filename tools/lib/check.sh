@@ -5,10 +5,14 @@
 
 CHECK_DEFAULT_TARGET=https://check.mptcp.dev
 
-# info_uplinks: "GUESTADDR=ethI/UPLINK,..." for mpinfo.py, from the plan read last.
+# info_uplinks: "GUESTADDR=ethI/UPLINK,..." for mpinfo.py (IPv6 addresses too), from the plan
+# read last.
 info_uplinks() {
 	local i out=
-	for i in "${!TAPS[@]}"; do out+="${GUEST_ADDRS[i]}=eth$i/${UP_IF[i]},"; done
+	for i in "${!TAPS[@]}"; do
+		out+="${GUEST_ADDRS[i]}=eth$i/${UP_IF[i]},"
+		[ -z "${GUEST_ADDRS6[i]}" ] || out+="${GUEST_ADDRS6[i]}=eth$i/${UP_IF[i]},"
+	done
 	printf '%s\n' "${out%,}"
 }
 
@@ -38,7 +42,8 @@ cmd_check() {
 	done
 	check_name
 	target=${target:-$CHECK_DEFAULT_TARGET}
-	[[ $target =~ ^(https?://)?[A-Za-z0-9._-]+(:[0-9]{1,5})?(/[^[:space:]]*)?$ ]] ||
+	# HOST: a name, an IPv4 address or a bracketed IPv6 one ([2001:db8::1]).
+	[[ $target =~ ^(https?://)?([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[^[:space:]]*)?$ ]] ||
 		bad_usage "check: expected HOST[:PORT] or http(s)://HOST[:PORT]/PATH, got '$target'"
 	state=$(state_dir "$NAME")
 	plan_read "$state" || die "'$NAME' is not running (tools/mpsocks up --name $NAME starts it)"

@@ -88,7 +88,7 @@ def connections(info, uplinks, listen_port=None):
         for s in info["sf"]:
             if s.get("token") != m.get("token"):
                 continue
-            laddr = s["local"].rsplit(":", 1)[0]
+            laddr = s["local"].rsplit(":", 1)[0].strip("[]")
             nic, _, upl = uplinks.get(laddr, "?/?").partition("/")
             sfs.append({"id": s["id"], "local": s["local"], "remote": s["remote"], "nic": nic,
                         "uplink": upl, "state": TCP_STATES.get(s["state"], str(s["state"])),
@@ -139,7 +139,7 @@ def target_of(arg):
         host, port = arg, "80"
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError("expected HOST[:PORT] or URL, got %s" % arg)
-    return host, int(port), int(port) == 443, "/"
+    return host.strip("[]"), int(port), int(port) == 443, "/"
 
 
 def socks_connect(proxy, host, port, timeout):
@@ -159,7 +159,10 @@ def socks_connect(proxy, host, port, timeout):
     try:
         dst = b"\x01" + socket.inet_aton(host)
     except OSError:
-        dst = b"\x03" + bytes([len(host)]) + host.encode()
+        try:
+            dst = b"\x04" + socket.inet_pton(socket.AF_INET6, host)
+        except OSError:
+            dst = b"\x03" + bytes([len(host)]) + host.encode()
     s.sendall(b"\x05\x01\x00" + dst + struct.pack("!H", port))
     head = recv_exact(s, 4)
     if head[1] != 0:
@@ -170,9 +173,8 @@ def socks_connect(proxy, host, port, timeout):
         bnd = socket.inet_ntoa(recv_exact(s, 4))
     elif head[3] == 3:
         bnd = recv_exact(s, recv_exact(s, 1)[0]).decode()
-    else:
-        recv_exact(s, 16)
-        bnd = "::"
+    else:  # as the guest's info port writes an IPv6 end
+        bnd = "[%s]" % socket.inet_ntop(socket.AF_INET6, recv_exact(s, 16))
     return s, "%s:%d" % (bnd, struct.unpack("!H", recv_exact(s, 2))[0])
 
 
