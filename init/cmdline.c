@@ -248,6 +248,8 @@ static const char *parse_nic(const char *value, int lan, struct nic_cfg *nic, ch
 				return why;
 			}
 			nic->has_gw6 = 1;
+		} else if (!lan && !nic->dhcp && strcmp(f[i], "v6only") == 0 && !nic->v6only) {
+			nic->v6only = 1;
 		} else {
 			snprintf(why, wsize, "unknown or repeated option '%s'", shown(f[i], tmp, sizeof(tmp)));
 			return why;
@@ -259,6 +261,8 @@ static const char *parse_nic(const char *value, int lan, struct nic_cfg *nic, ch
 		return "gateway is not another address inside the NIC's subnet";
 	if (nic->has_gw6 && !nic->has_v6)
 		return "gw6= without v6=";
+	if (nic->v6only && !nic->has_v6)
+		return "v6only without v6=";
 	if (nic->has_gw6 && memcmp(&nic->gw6, &nic->addr6, sizeof(nic->gw6)) == 0)
 		return "IPv6 gateway is the NIC's own address";
 	return NULL;

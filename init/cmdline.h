@@ -2,7 +2,7 @@
  * malformed or unknown mpsocks.* parameter. Pure: no I/O, no allocation, so it is
  * unit-tested (tests/unit/test_cmdline.c) and fuzzed (tests/fuzz/fuzz_cmdline.c).
  * Parameters (names fixed by the team contract):
- *   mpsocks.nic=IF,ADDR/PREFIX[,gw=GW][,v6=ADDR6/PREFIX6[,gw6=GW6]][,backup]
+ *   mpsocks.nic=IF,ADDR/PREFIX[,gw=GW][,v6=ADDR6/PREFIX6[,gw6=GW6][,v6only]][,backup]
  *   mpsocks.nic=IF,dhcp[,backup]
  *   mpsocks.lan=IF,ADDR/PREFIX   mpsocks.port=N   mpsocks.user=NAME:PASS
  *   mpsocks.allow=CIDR[,CIDR...]  mpsocks.dns=IP[,IP...]  mpsocks.debug=0|1
@@ -42,6 +42,9 @@ struct nic_cfg {
 	int prefix6;
 	int has_gw6;
 	struct in6_addr gw6;
+	/* The uplink behind carries IPv6 only: no IPv4 endpoint or default route through it
+	 * (its IPv4 address stays: the host reaches the guest by it). */
+	int v6only;
 };
 
 struct config {

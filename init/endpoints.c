@@ -62,7 +62,8 @@ static bool has_ep6(const struct uplinks *up, int i)
 	if (!up->u[i].cfg->has_v6)
 		return false;
 	for (k = 0; k < up->n; k++)
-		n += (up->u[k].ok || (up->u[k].cfg->dhcp && up->u[k].ifindex)) && !up->u[k].lan;
+		n += (up->u[k].ok || (up->u[k].cfg->dhcp && up->u[k].ifindex)) && !up->u[k].lan &&
+		     !up->u[k].cfg->v6only;
 	for (k = 0; k < i; k++)
 		n += up->u[k].ok && !up->u[k].lan && up->u[k].cfg->has_v6;
 	return n < MPTCP_LIMIT_MAX;
@@ -72,7 +73,8 @@ static void add_endpoint(struct mptcp_pm *pm, const struct uplinks *up, int i)
 {
 	const struct uplink *u = &up->u[i];
 
-	add_endpoint_cfg(pm, u->cfg, u->ifindex, ep_id(u, i), AF_INET);
+	if (!u->cfg->v6only)
+		add_endpoint_cfg(pm, u->cfg, u->ifindex, ep_id(u, i), AF_INET);
 	if (has_ep6(up, i))
 		add_endpoint_cfg(pm, u->cfg, u->ifindex, EP6_ID(ep_id(u, i)), AF_INET6);
 }
@@ -173,9 +175,12 @@ int endpoints_withdraw(const struct uplinks *up, int i)
 		return -EINVAL;
 	if (mptcp_pm_open(&pm) != 0)
 		return -ENOENT;
-	err = mptcp_del_endpoint(&pm, (uint8_t)ep_id(&up->u[i], i));
-	if (has_ep6(up, i))
-		mptcp_del_endpoint(&pm, (uint8_t)EP6_ID(ep_id(&up->u[i], i)));
+	err = up->u[i].cfg->v6only ? 0 : mptcp_del_endpoint(&pm, (uint8_t)ep_id(&up->u[i], i));
+	if (has_ep6(up, i)) {
+		int err6 = mptcp_del_endpoint(&pm, (uint8_t)EP6_ID(ep_id(&up->u[i], i)));
+
+		err = err ? err : err6;
+	}
 	if (err)
 		log_line("endpoint id=%u: withdrawing failed: %s", ep_id(&up->u[i], i), pm.nl.err);
 	else

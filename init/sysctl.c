@@ -59,26 +59,23 @@ int sysctl_multipath(int ipv6, char *err, size_t errlen)
 	} conf[] = {
 		/* For these three the kernel uses max(conf/all, conf/IFACE): "all" covers every
 		 * NIC, present or late, with one write each (each costs under TCG). */
-		{ "net/ipv4/conf/all/rp_filter", "2", 0 },    /* loose */
-		{ "net/ipv4/conf/all/arp_ignore", "1", 0 },   /* ARP answered for the NIC's own address */
-		{ "net/ipv4/conf/all/arp_announce", "2", 0 }, /* ARP source = the outgoing NIC's address */
+		{ "net/ipv4/conf/all/rp_filter", "2", 0, 0 },    /* loose */
+		{ "net/ipv4/conf/all/arp_ignore", "1", 0, 0 },   /* ARP answered for the NIC's own address */
+		{ "net/ipv4/conf/all/arp_announce", "2", 0, 0 }, /* ARP source = the outgoing NIC's address */
 		/* A NIC without carrier (its cable pulled) is skipped by route lookups: new
 		 * connections take the main table's next default route. */
-		{ "net/ipv4/conf/all/ignore_routes_with_linkdown", "1", 0 },
+		{ "net/ipv4/conf/all/ignore_routes_with_linkdown", "1", 0, 0 },
 		/* IPv4 only: no link-local addresses, DAD, router or MLD chatter on the uplinks (and
 		 * less work at each link up). "default" for NICs that come later. */
 		{ "net/ipv6/conf/all/disable_ipv6", "1", 1, 1 },
 		{ "net/ipv6/conf/default/disable_ipv6", "1", 1, 1 },
-		/* With IPv6: the same skip of dead NICs, and no router advertisements taken: our
-		 * routes are given (a rogue RA on an uplink's tap side must not add a default). */
+		/* With IPv6: the same skip of dead NICs' routes. */
 		{ "net/ipv6/conf/all/ignore_routes_with_linkdown", "1", 0, 2 },
-		{ "net/ipv6/conf/all/accept_ra", "0", 0, 2 },
-		{ "net/ipv6/conf/default/accept_ra", "0", 0, 2 },
 		/* Linux sizes the TCP buffer maxima from RAM: ~0.9 MiB at 128 MiB, below one MPTCP
 		 * connection's bandwidth-delay product at 3 x 80 Mbit/s with 50 ms queues. The
 		 * usual maxima of a big machine; tcp_mem (the global limit) stays RAM-sized. */
-		{ "net/ipv4/tcp_rmem", "4096 131072 6291456", 0 },
-		{ "net/ipv4/tcp_wmem", "4096 16384 4194304", 0 },
+		{ "net/ipv4/tcp_rmem", "4096 131072 6291456", 0, 0 },
+		{ "net/ipv4/tcp_wmem", "4096 16384 4194304", 0, 0 },
 	};
 	int failed = 0;
 	size_t k;

@@ -9,8 +9,8 @@ int sysctl_write(const char *path, const char *value);
 /* Loose reverse-path filtering everywhere (replies and subflows arrive on every NIC, and a
  * strict filter drops packets whose source is routed via another table), ARP answered only
  * for addresses on the asking interface and announced from the outgoing interface's address
- * (several NICs, one host), IPv6 off unless ipv6 (some NIC is configured with it; then no router
- * advertisements taken and dead NICs' routes skipped, as for IPv4), TCP buffer maxima of a
+ * (several NICs, one host), IPv6 off unless ipv6 (some NIC is configured with it; then dead
+ * NICs' routes skipped, as for IPv4), TCP buffer maxima of a
  * big machine, and NAPI interrupt deferral on every NIC (sysctl.c says why). Call it before any
  * link goes up. Returns 0, or -1 with the first failure in err. MPTCP itself is switched on
  * by endpoints.c, which reports a kernel without it. */

@@ -152,10 +152,11 @@ static int pick_main(const struct uplinks *up, unsigned live)
 	int i;
 
 	for (i = 0; i < up->n; i++)
-		if ((live & (1u << i)) && up->u[i].ok && !up->u[i].lan && !up->u[i].cfg->backup)
+		if ((live & (1u << i)) && up->u[i].ok && !up->u[i].lan && !up->u[i].cfg->v6only &&
+		    !up->u[i].cfg->backup)
 			return i;
 	for (i = 0; i < up->n; i++)
-		if ((live & (1u << i)) && up->u[i].ok && !up->u[i].lan)
+		if ((live & (1u << i)) && up->u[i].ok && !up->u[i].lan && !up->u[i].cfg->v6only)
 			return i;
 	return -1;
 }
@@ -229,7 +230,7 @@ static void main_route(struct nl *rt, struct uplinks *up)
 	for (i = 0; i < up->n; i++) {
 		const struct nic_cfg *o = up->u[i].cfg;
 
-		if (i == pick || !up->u[i].ok || up->u[i].lan)
+		if (i == pick || !up->u[i].ok || up->u[i].lan || o->v6only)
 			continue;
 		if (rtnl_route_add_metric(rt, 254, 0, 0, o->has_gw ? o->gw.s_addr : 0, up->u[i].ifindex,
 					  (uint32_t)i + 1 + (o->backup ? NICS_MAX : 0)) != 0)
@@ -271,7 +272,7 @@ void uplinks_setup(const struct config *cfg, struct nic_watch *w, struct uplinks
 		log_line("sysctl: %s", err);
 	else
 		log_line("sysctl: rp_filter=2 (loose), arp_ignore=1, arp_announce=2, ipv6 %s",
-			 v6 ? "on (no router advertisements)" : "off");
+			 v6 ? "on" : "off");
 	lo = (int)if_nametoindex("lo");
 	if (!lo || rtnl_link_up(&rt, lo) != 0)
 		log_line("nic lo: link up failed: %s", lo ? rt.err : "no loopback device");

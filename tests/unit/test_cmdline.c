@@ -111,6 +111,9 @@ static void test_nic_v6(struct check *c)
 		    "mpsocks.nic=eth1,10.0.1.2/24,v6=2001:db8:1::5/64,gw6=fe80::1,backup") == 0 &&
 		      cfg.nics[0].has_v6 && !cfg.nics[0].has_gw6 && cfg.nics[0].prefix6 == 128 &&
 		      cfg.nics[1].has_gw6 && ip6_is(&cfg.nics[1].gw6, "fe80::1") && cfg.nics[1].backup);
+	CHECK(c, "an IPv6-only uplink: v6only after v6=",
+	      parse("mpsocks.nic=eth0,10.0.0.2/24,v6=fd00::2/64,gw6=fd00::1,v6only") == 0 &&
+		      cfg.nics[0].v6only && cfg.nics[0].has_v6);
 	parse("mpsocks.nic=eth0,10.0.0.2/24,v6=fd00::2/64 mpsocks.nic=eth1,10.0.1.2/24,v6=fd00:0::2/64");
 	CHECK(c, "one IPv6 address on two NICs: the second refused",
 	      cfg.n_nics == 1 && error_says("mpsocks.nic=eth1", "address already used"));
@@ -147,6 +150,7 @@ static void test_malformed(struct check *c)
 	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,v6=fd00::2/64,gw6=fd00::zz", "bad IPv6 gateway");
 	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,v6=fd00::2/64,gw6=fd00::2", "own address");
 	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,gw6=fd00::1", "gw6= without v6=");
+	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,v6only", "v6only without v6=");
 	bad(c, "mpsocks.nic=eth1,10.66.7.2/24,v6=fd00::2/64,v6=fd00::3/64", "repeated");
 	bad(c, "mpsocks.nic=eth1,dhcp,v6=fd00::2/64", "v6=fd00::2/64");
 	bad(c, "mpsocks.lan=eth3,192.168.50.1/24,v6=fd00::2/64", "v6=fd00::2/64");
