@@ -26,7 +26,7 @@ in_launcher() {
 		set -eo pipefail
 		say() { :; }; warn() { echo "warning: $*" >&2; }; die() { echo "$*" >&2; exit 1; }
 		RUN_DIR=$WORK/run NAME=fwtest
-		for f in checks plan firewall; do source "$TOP/tools/lib/$f.sh"; done
+		for f in checks plan firewall ipv6; do source "$TOP/tools/lib/$f.sh"; done
 		instance_lives() { return 1; }
 		STATE=$RUN_DIR/fwtest KIND=vm SLOT=1 PORT=1080 USE_ACCEL=tcg LISTEN=
 		TAPS=(fwtest-0 fwtest-1) UP_IF=(up0 up1) UP_GW=(198.18.0.1 198.18.1.1) UP_BACKUP=(0 0) UP_GW_AUTO=(0 0)

@@ -135,6 +135,10 @@ main() {
 	expect_bad "gateway not on the uplink's link" -- up --name "$NAME" --uplink up1@198.18.0.1
 	expect_bad "unknown uplink flag" -- up --name "$NAME" --uplink up0@198.18.0.1:primary
 	expect_bad "no gateway found for uplink" -- up --name "$NAME" --uplink up0 --uplink up1
+	expect_bad "the first uplink direct" -- up --name "$NAME" --uplink up1:direct --uplink up0
+	expect_bad "a direct uplink with a gateway" -- up --name "$NAME" --uplink up0 --uplink up1@198.18.0.1:direct
+	expect_bad "a direct uplink that does not exist" -- up --name "$NAME" --uplink up0 --uplink nosuch0:direct
+	expect_bad "a direct uplink with an unknown flag too" -- up --name "$NAME" --uplink up0 --uplink up1:direct:fast
 	expect_bad "too many uplinks" -- up --name "$NAME" --uplink up0 --uplink up0 --uplink up0 \
 		--uplink up0 --uplink up0 --uplink up0 --uplink up0 --uplink up0 --uplink up0
 	expect_bad "port 0" -- up --name "$NAME" --uplink up0 --port 0

@@ -84,6 +84,8 @@ UP_IF=()
 UP_GW=()     # gateway, or empty for a point-to-point link (device route)
 UP_BACKUP=() # 0/1
 UP_GW_AUTO=() # 1: the gateway came from the host's routes (and may change with them)
+UP_V4=()      # 0: the uplink has no IPv4 route, only IPv6 (ipv6.sh)
+UP_DIRECT=()  # 1: --uplink IF:direct, the guest on IF's own network (hostnet.sh)
 
 # The gateway of IF from the host's routes: the via of a default route through IF (main table
 # first), none for a point-to-point link. Prints "GW" or "-" (ptp); fails if nothing fits.
@@ -105,7 +107,7 @@ find_gateway() {
 }
 
 check_up_options() {
-	local spec ifname gw backup
+	local spec ifname gw backup v4 direct
 	in_range "$PORT" 1 65535 || bad_usage "bad --port '$PORT': use 1-65535"
 	PORT=$((10#$PORT))
 	in_range "$MEM" 32 65536 || bad_usage "bad --mem '$MEM': MiB, 32-65536"
@@ -136,12 +138,20 @@ check_up_options() {
 		UPLINK_SPECS=("$ifname" "$ifname")
 	fi
 	for spec in "${UPLINK_SPECS[@]}"; do
-		backup=0
-		if [[ $spec == *:backup ]]; then
-			backup=1
-			spec=${spec%:backup}
+		backup=0 direct=0
+		while [[ $spec == *:* ]]; do
+			case ${spec##*:} in
+			backup) backup=1 ;;
+			direct) direct=1 ;;
+			*) bad_usage "bad --uplink '$spec': its flags are :backup and :direct" ;;
+			esac
+			spec=${spec%:*}
+		done
+		if [ "$direct" = 1 ]; then
+			check_direct "$spec" ${#UP_IF[@]}
+			UP_IF+=("$spec") UP_GW+=('') UP_GW_AUTO+=(0) UP_V4+=(1) UP_BACKUP+=("$backup") UP_DIRECT+=(1)
+			continue
 		fi
-		[[ $spec != *:* ]] || bad_usage "bad --uplink '$spec': the only flag is :backup"
 		ifname=${spec%%@*}
 		gw=
 		if [[ $spec == *@* ]]; then
@@ -157,15 +167,33 @@ check_up_options() {
 		[ -z "$gw" ] || gateway_on_link "$ifname" "$gw" ||
 			bad_usage "gateway $gw is not on the link of $ifname (in none of its subnets)"
 		UP_GW_AUTO+=("$([ -n "$gw" ] && echo 0 || echo 1)")
+		v4=1
 		if [ -z "$gw" ]; then
-			gw=$(find_gateway "$ifname") ||
+			if gw=$(find_gateway "$ifname"); then
+				[ "$gw" != - ] || gw=
+			elif uplink_has_ipv6 "$ifname"; then
+				gw='' v4=0
+			else
 				bad_usage "no gateway found for $ifname in the host's routes; give one: --uplink $ifname@GATEWAY"
-			[ "$gw" != - ] || gw=
+			fi
 		fi
+		UP_V4+=("$v4")
 		UP_IF+=("$ifname")
 		UP_GW+=("$gw")
 		UP_BACKUP+=("$backup")
+		UP_DIRECT+=(0)
 	done
+}
+
+# check_direct IF I: IF can be the I-th uplink as a direct one: it exists now (the macvtap needs
+# it), can be bridged (not Wi-Fi: a station may not send frames from another MAC address) and
+# is not the first uplink (whose tap the clients reach the proxy by).
+check_direct() {
+	[[ $1 != *@* ]] || bad_usage "--uplink $1:direct: a direct uplink takes its address by DHCP on that network; no @GATEWAY"
+	[ "$2" -gt 0 ] || bad_usage "--uplink $1:direct: the first uplink cannot be direct (the proxy is reached through its tap); list another first"
+	is_interface "$1" || bad_usage "no such interface: $1 (a direct uplink must exist at up)"
+	[ ! -e "/sys/class/net/$1/wireless" ] && [ ! -e "/sys/class/net/$1/phy80211" ] ||
+		bad_usage "--uplink $1:direct: $1 is Wi-Fi, which cannot be bridged; use it without :direct"
 }
 
 # Not root: run again through sudo (after building as this user, so out/ is not root's), or

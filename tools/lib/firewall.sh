@@ -14,6 +14,7 @@ GUARD_TABLE=mpsocks_guard
 firewall_rules() {
 	local i cidr
 	for i in "${!TAPS[@]}"; do
+		[ "${UP_DIRECT[i]:-0}" = 0 ] || continue # the host forwards nothing of a direct uplink
 		printf 'clamp %s %s - - - -\n' "${TAPS[i]}" "${UP_IF[i]}"
 		printf 'accept %s %s - - - -\n' "${TAPS[i]}" "${UP_IF[i]}"
 		printf 'accept %s %s est - - -\n' "${UP_IF[i]}" "${TAPS[i]}"
@@ -69,6 +70,7 @@ create_nft() {
 		printf 'table inet %s {\n' "$NFT_TABLE"
 		printf ' chain postrouting {\n  type nat hook postrouting priority srcnat; policy accept;\n'
 		for i in "${!TAPS[@]}"; do
+			[ "${UP_DIRECT[i]:-0}" = 0 ] || continue
 			printf '  ip saddr %s oifname "%s" masquerade\n' "${SUBNETS[i]}" "${UP_IF[i]}"
 			[ -z "${SUBNETS6[i]}" ] || printf '  ip6 saddr %s oifname "%s" masquerade\n' "${SUBNETS6[i]}" "${UP_IF[i]}"
 		done

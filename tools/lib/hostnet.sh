@@ -3,9 +3,20 @@
 
 ip_batch() { ip -force -batch - >/dev/null 2>&1 || true; }
 
+# guest_mac I: the MAC address of guest NIC I (the direct uplinks' macvtaps take it too).
+guest_mac() { printf '52:54:00:66:%02x:%02x\n' "$SLOT" "$1"; }
+
+# A tap per uplink; for a direct one a macvtap on its interface (bridge mode: the guest's
+# frames go out on the uplink's network under the guest's own MAC, the host's use of the
+# interface goes on; no address, route or NAT of ours).
 create_taps() {
 	local i
 	for i in "${!TAPS[@]}"; do
+		if [ "${UP_DIRECT[i]:-0}" = 1 ]; then
+			printf 'link add link %s name %s address %s type macvtap mode bridge\n' "${UP_IF[i]}" "${TAPS[i]}" "$(guest_mac "$i")"
+			printf 'link set %s up\n' "${TAPS[i]}"
+			continue
+		fi
 		printf 'tuntap add dev %s mode tap\n' "${TAPS[i]}"
 		printf 'addr add %s/24 dev %s\n' "${HOST_ADDRS[i]}" "${TAPS[i]}"
 		printf 'link set %s up\n' "${TAPS[i]}"
@@ -29,8 +40,10 @@ create_routing() {
 		uplink_is_up "${UP_IF[i]}" || warn "uplink ${UP_IF[i]} is down: NIC $i gets its route once it is up"
 	done
 	for i in "${!TAPS[@]}"; do
+		[ "${UP_DIRECT[i]:-0}" = 0 ] || continue
 		printf 'route add %s dev %s src %s table %s\n' "${SUBNETS[i]}" "${TAPS[i]}" "${HOST_ADDRS[i]}" "${TABLES[i]}"
-		! uplink_is_up "${UP_IF[i]}" || uplink_routes "$i"
+		# (an IPv6-only uplink's IPv4 route is an unreachable one, through no device)
+		if [ "${UP_V4[i]:-1}" = 0 ] || uplink_is_up "${UP_IF[i]}"; then uplink_routes "$i"; fi
 		printf 'rule add from %s lookup %s priority %s\n' "${SUBNETS[i]}" "${TABLES[i]}" "${TABLES[i]}"
 	done | ip -batch - 2>"$STATE/ip.err" ||
 		die "could not set up policy routing: $(head -n1 "$STATE/ip.err")"
@@ -50,6 +63,8 @@ uplink_is_up() {
 # (so its neighbours are reached directly) and the default route via its gateway.
 uplink_routes() {
 	local i=$1 route
+	# IPv6 only: IPv4 from this tap must not fall through to the main table (another uplink).
+	[ "${UP_V4[i]:-1}" = 1 ] || { printf 'route replace unreachable default table %s\n' "${TABLES[i]}"; return 0; }
 	while read -r route; do
 		[ -z "$route" ] || printf 'route replace %s dev %s table %s\n' "$route" "${UP_IF[i]}" "${TABLES[i]}"
 	done < <(ip -4 route show dev "${UP_IF[i]}" scope link proto kernel 2>/dev/null | awk '{print $1}')

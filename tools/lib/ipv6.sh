@@ -6,12 +6,17 @@
 # of that uplink as its IPv4 is: the tap's subnet in table T_i, the uplink's default route
 # there, and `from SUBNET6 lookup T_i`.
 
+# uplink_has_ipv6 IF: does the host have an IPv6 default route through IF? An uplink without an
+# IPv4 one is taken for IPv6 only (checks.sh: UP_V4 0).
+uplink_has_ipv6() { [ -n "$(ip -6 route show default dev "$1" 2>/dev/null)" ]; }
+
 # detect_ipv6: UP_GW6 for every --uplink (empty: no IPv6 there).
 detect_ipv6() {
 	local i
 	UP_GW6=()
 	for i in "${!UP_IF[@]}"; do
-		UP_GW6+=("$(ip -6 route show default dev "${UP_IF[i]}" 2>/dev/null |
+		# (an absent interface: ip fails, no IPv6 for it now)
+		UP_GW6+=("$({ ip -6 route show default dev "${UP_IF[i]}" 2>/dev/null || true; } |
 			awk '{ for (k = 1; k < NF; k++) if ($k == "via") { print $(k + 1); exit } print "dev"; exit }')")
 	done
 }
@@ -20,7 +25,7 @@ detect_ipv6() {
 # (empty for an uplink without IPv6), from its IPv4 host address and UP_GW6.
 plan_ipv6() {
 	local i=$1 net prefix
-	if [ -z "${UP_GW6[i]:-}" ]; then
+	if [ -z "${UP_GW6[i]:-}" ] || [ "${UP_DIRECT[i]:-0}" = 1 ]; then
 		SUBNETS6[i]='' HOST_ADDRS6[i]='' GUEST_ADDRS6[i]=''
 		return 0
 	fi

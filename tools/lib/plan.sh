@@ -77,9 +77,9 @@ plan_write() {
 			"$KIND" "$SLOT" "$NETNS" "$PORT" "$USE_ACCEL" "${FIREWALL:-none}" "${LISTEN:--}"
 		printf 'probe %s\n' "${PROBE_INTERVAL:-$PROBE_DEFAULT}"
 		for i in "${!TAPS[@]}"; do
-			printf 'uplink %s %s %s %s %s %s %s %s %s %s\n' "$i" "${TAPS[i]}" "${UP_IF[i]}" "${UP_GW[i]:--}" \
+			printf 'uplink %s %s %s %s %s %s %s %s %s %s %s %s\n' "$i" "${TAPS[i]}" "${UP_IF[i]}" "${UP_GW[i]:--}" \
 				"${HOST_ADDRS[i]}" "${GUEST_ADDRS[i]}" "${TABLES[i]}" "${UP_BACKUP[i]}" "${UP_GW_AUTO[i]}" \
-				"${UP_GW6[i]:--}"
+				"${UP_GW6[i]:--}" "${UP_V4[i]:-1}" "${UP_DIRECT[i]:-0}"
 		done
 	} >"$STATE/plan.new"
 	mv -f "$STATE/plan.new" "$STATE/plan"
@@ -88,12 +88,12 @@ plan_write() {
 # plan_read STATE: the variables and arrays of plan_write, back from the state dir; the only
 # reader of the plan. Fails when there is none.
 plan_read() {
-	local key idx tap upl gw hostaddr guest table backup auto gw6
+	local key idx tap upl gw hostaddr guest table backup auto gw6 v4 direct
 	[ -r "$1/plan" ] || return 1
 	KIND='' SLOT='' PLAN_NETNS='' PORT='' USE_ACCEL='' FIREWALL=none LISTEN= PROBE_INTERVAL=$PROBE_DEFAULT
 	TAPS=() UP_IF=() UP_GW=() HOST_ADDRS=() GUEST_ADDRS=() SUBNETS=() TABLES=() UP_BACKUP=() UP_GW_AUTO=()
-	UP_GW6=() SUBNETS6=() HOST_ADDRS6=() GUEST_ADDRS6=()
-	while read -r key idx tap upl gw hostaddr guest table backup auto gw6; do
+	UP_GW6=() SUBNETS6=() HOST_ADDRS6=() GUEST_ADDRS6=() UP_V4=() UP_DIRECT=()
+	while read -r key idx tap upl gw hostaddr guest table backup auto gw6 v4 direct; do
 		case $key in
 		kind) KIND=$idx ;;
 		slot) SLOT=$idx ;;
@@ -108,6 +108,7 @@ plan_read() {
 			SUBNETS+=("${hostaddr%.1}.0/24") TABLES+=("$table") UP_BACKUP+=("$backup") UP_GW_AUTO+=("${auto:-0}")
 			[ "$gw" = - ] && UP_GW+=("") || UP_GW+=("$gw")
 			[ "${gw6:--}" = - ] && UP_GW6+=("") || UP_GW6+=("$gw6")
+			UP_V4+=("${v4:-1}") UP_DIRECT+=("${direct:-0}")
 			plan_ipv6 $((${#TAPS[@]} - 1)) ;;
 		esac
 	done <"$1/plan"

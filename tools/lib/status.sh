@@ -17,7 +17,7 @@ cmd_status() {
 # Bytes across each uplink for the guest, sampled twice a second apart for the rate.
 status_once() {
 	local state pid='' addr
-	local rc=0 i rx tx rx0 tx0 guest_ok sockd_ok link upl
+	local rc=0 i rx tx rx0 tx0 guest_ok sockd_ok link upl guest gw
 	state=$(state_dir "$NAME")
 	[ "$JSON" = 0 ] || { status_json "$state"; return; }
 	plan_read "$state" || { say "'$NAME' is not running"; return 1; }
@@ -42,7 +42,9 @@ status_once() {
 		upl=${UP_IF[i]}
 		link=$(cat "/sys/class/net/$upl/operstate" 2>/dev/null || echo '?')
 		[ "${UP_BACKUP[i]}" = 0 ] || upl+=" (b)"
-		printf '  %-4s %-12s %-5s %-14s %-15s %-15s %14s %12s %14s %12s  %s\n' "eth$i" "$upl" "$link" "${TAPS[i]}" "${GUEST_ADDRS[i]}" "${UP_GW[i]:--}" \
+		guest=${GUEST_ADDRS[i]} gw=${UP_GW[i]:--}
+		[ "${UP_DIRECT[i]:-0}" = 0 ] || guest=dhcp gw=direct
+		printf '  %-4s %-12s %-5s %-14s %-15s %-15s %14s %12s %14s %12s  %s\n' "eth$i" "$upl" "$link" "${TAPS[i]}" "$guest" "$gw" \
 			"$rx" "$(rate "$rx0" "$rx")" "$tx" "$(rate "$tx0" "$tx")" "$(uplink_state_of "$state" "$i")"
 		[ -e "/sys/class/net/${TAPS[i]}" ] || rc=1
 	done

@@ -64,6 +64,18 @@ uplink_observe() {
 	uplink_is_up "$dev" || { OBS_WHY='interface down'; return 0; }
 	read -r carrier <"/sys/class/net/$dev/carrier" 2>/dev/null || true
 	[ "$carrier" = 1 ] || { OBS_WHY='no carrier'; return 0; }
+	if [ "${UP_DIRECT[i]:-0}" = 1 ]; then
+		# The guest's own DHCP client follows its address; here only the carrier counts.
+		OBS=up OBS_ID=direct
+		return 0
+	fi
+	if [ "${UP_V4[i]:-1}" = 0 ]; then
+		# IPv6 only: its global address (a new one is a renumbering); no gateway to probe.
+		addr=$(ip -6 -o addr show dev "$dev" scope global -tentative 2>/dev/null | awk '{print $4; exit}')
+		[ -n "$addr" ] || { OBS_WHY='no IPv6 address'; return 0; }
+		OBS=up OBS_ID="$addr gw6 ${UP_GW6[i]:-none}"
+		return 0
+	fi
 	addr=$(ip -4 -o addr show dev "$dev" 2>/dev/null | awk '{print $4; exit}')
 	[ -n "$addr" ] || { OBS_WHY='no address'; return 0; }
 	if [ -n "${UP_GW[i]}" ] && ! gateway_on_link "$dev" "${UP_GW[i]}"; then

@@ -126,7 +126,9 @@ guest_cmdline() {
 	has_ipv6 || words+=(ipv6.disable=1)
 	for i in "${!TAPS[@]}"; do
 		nic="mpsocks.nic=eth$i,${GUEST_ADDRS[i]}/24,gw=${HOST_ADDRS[i]}"
+		[ "${UP_DIRECT[i]:-0}" = 0 ] || nic="mpsocks.nic=eth$i,dhcp"
 		[ -z "${GUEST_ADDRS6[i]}" ] || nic+=",v6=${GUEST_ADDRS6[i]}/64,gw6=${HOST_ADDRS6[i]}"
+		[ "${UP_V4[i]:-1}" = 1 ] || nic+=,v6only
 		[ "${UP_BACKUP[i]}" = 0 ] || nic+=,backup
 		words+=("$nic")
 	done
@@ -152,8 +154,8 @@ guest_cmdline() {
 # The kernel, initrd and command line go in a config file (mode 0600), not in argv: the command
 # line may hold --user's password, and argv is public in ps.
 start_qemu() {
-	local i mac
-	local -a args
+	local i fd
+	local -a args fds=()
 	(
 		umask 077
 		printf '[machine]\n  kernel = "%s"\n  initrd = "%s"\n  append = "%s"\n' "$KERNEL" "$INITRD" "$(guest_cmdline)" >"$STATE/qemu.cfg"
@@ -178,14 +180,22 @@ start_qemu() {
 	# A smaller DSDT for the guest's ACPI to interpret (no PCI hotplug: the NICs are fixed).
 	args+=(-global PIIX4_PM.acpi-root-pci-hotplug=off -global PIIX4_PM.acpi-pci-hotplug-with-bridge-support=off)
 	for i in "${!TAPS[@]}"; do
-		mac=$(printf '52:54:00:66:%02x:%02x' "$SLOT" "$i")
-		args+=(-netdev "tap,id=n$i,ifname=${TAPS[i]},script=no,downscript=no,vhost=off"
-			-device "virtio-net-pci,netdev=n$i,mac=$mac,romfile=")
+		if [ "${UP_DIRECT[i]:-0}" = 1 ]; then
+			# A macvtap is a character device, /dev/tapIFINDEX, that qemu inherits open.
+			exec {fd}<>"/dev/tap$(cat "/sys/class/net/${TAPS[i]}/ifindex")" ||
+				die "could not open the macvtap of direct uplink ${UP_IF[i]}"
+			fds+=("$fd")
+			args+=(-netdev "tap,id=n$i,fd=$fd,vhost=off")
+		else
+			args+=(-netdev "tap,id=n$i,ifname=${TAPS[i]},script=no,downscript=no,vhost=off")
+		fi
+		args+=(-device "virtio-net-pci,netdev=n$i,mac=$(guest_mac "$i"),romfile=")
 	done
 	: >"$STATE/console.log"
 	# Its own session: Ctrl-C reaches us, and we power the guest off properly.
 	setsid "$QEMU" "${args[@]}" </dev/null >"$STATE/qemu.log" 2>&1 &
 	QEMU_PID=$!
+	for fd in "${fds[@]}"; do exec {fd}>&-; done
 }
 
 # is_running PID: alive, and not a zombie (a detached qemu is reparented to init, which may be

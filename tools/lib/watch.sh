@@ -76,7 +76,7 @@ maintain_routes() {
 		fi
 	done < <(ip -4 -o route show table all default 2>/dev/null)
 	for i in "${!TAPS[@]}"; do
-		uplink_is_up "${UP_IF[i]}" || continue
+		uplink_is_up "${UP_IF[i]}" && [ "${UP_V4[i]:-1}" = 1 ] && [ "${UP_DIRECT[i]:-0}" = 0 ] || continue
 		if [ "${UP_GW_AUTO[i]}" = 1 ] && [ -n "${main_gw[${UP_IF[i]}]:-}" ]; then
 			gw=${main_gw[${UP_IF[i]}]}
 			[ "$gw" != - ] || gw=''
