@@ -33,6 +33,8 @@ BED_SERVER_ADDR6=2001:db8:ff::1
 BED_DNS_FAKE=198.51.100.53
 BED_V6ONLY_NAME=v6only.test
 BED_REFUSED_NAME=refused.test
+# An uplink with IPv6 only (as many mobile networks): up6 2001:db8:6::2/64 <-> dn6 ::1.
+BED_V6ONLY_UPLINK=up6
 
 # bed_log TEXT: progress on stderr, so stdout stays PASS/FAIL lines.
 bed_log() { printf 'bed: %s\n' "$*" >&2; }
@@ -261,18 +263,26 @@ bed_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p" | head -n 1; }
 bed_subflow_peers() { tr ' ' '\n' <<<"$1" | sed -n 's/^sf=[^>]*>\([0-9.]*\):.*/\1/p' | sort -u; }
 
 # bed_ipv6_on: the uplinks dual-stack: 2001:db8:I::2/64 on upI, ::1 on dnI, and a default route
-# through each in BED_HOST (what makes the launcher give an uplink IPv6); the MPTCP server also
+# through each in BED_HOST (what makes the launcher give an uplink IPv6); BED_V6ONLY_UPLINK, a
+# fourth uplink with IPv6 alone (no IPv4 address or route); the MPTCP server also
 # at [BED_SERVER_ADDR6]:80 (same log), and BED_DNS_FAKE serving BED_SERVER_NAME (A and AAAA),
 # BED_V6ONLY_NAME (AAAA only) and BED_REFUSED_NAME (A; its AAAA query REFUSED).
 bed_ipv6_on() {
 	local i
-	export BED_SERVER_ADDR6 BED_DNS_FAKE BED_V6ONLY_NAME BED_REFUSED_NAME
+	export BED_SERVER_ADDR6 BED_DNS_FAKE BED_V6ONLY_NAME BED_REFUSED_NAME BED_V6ONLY_UPLINK
 	for ((i = 0; i < BED_UPLINKS; i++)); do
 		ip -n "$BED_HOST" addr replace "2001:db8:$i::2/64" dev "up$i" nodad &&
 			ip -n "$BED_INET" addr replace "2001:db8:$i::1/64" dev "dn$i" nodad &&
 			ip -n "$BED_HOST" -6 route replace default via "2001:db8:$i::1" dev "up$i" metric $((1024 + i)) ||
 			return 1
 	done
+	if ! ip -n "$BED_HOST" link show "$BED_V6ONLY_UPLINK" >/dev/null 2>&1; then
+		ip -n "$BED_HOST" link add name "$BED_V6ONLY_UPLINK" type veth peer name dn6 netns "$BED_INET" &&
+			ip -n "$BED_HOST" link set "$BED_V6ONLY_UPLINK" up && ip -n "$BED_INET" link set dn6 up || return 1
+	fi
+	ip -n "$BED_HOST" addr replace 2001:db8:6::2/64 dev "$BED_V6ONLY_UPLINK" nodad &&
+		ip -n "$BED_INET" addr replace 2001:db8:6::1/64 dev dn6 nodad &&
+		ip -n "$BED_HOST" -6 route replace default via 2001:db8:6::1 dev "$BED_V6ONLY_UPLINK" metric 1030 || return 1
 	ip -n "$BED_INET" addr replace "$BED_SERVER_ADDR6/128" dev lo &&
 		ip -n "$BED_INET" addr replace "$BED_DNS_FAKE/32" dev lo || return 1
 	if [ ! -e "$BED_DIR/server6.pid" ]; then
@@ -298,11 +308,29 @@ bed_ipv6_on() {
 	fi
 }
 
-# bed_ipv6_off: no IPv6 default route in BED_HOST, so instances started later are IPv4 only
-# (the addresses, server and resolver stay: harmless without the routes).
+# bed_ipv6_off: the uplinks back to IPv4 only (no global IPv6 address or default route: other
+# groups compare the bed's state across link flaps, which drop IPv6 addresses) and no IPv6-only
+# uplink; the server's and the resolver's addresses on lo stay.
 bed_ipv6_off() {
 	local i
 	for ((i = 0; i < BED_UPLINKS; i++)); do
 		ip -n "$BED_HOST" -6 route del default dev "up$i" 2>/dev/null || true
+		ip -n "$BED_HOST" -6 addr flush dev "up$i" scope global 2>/dev/null || true
+		ip -n "$BED_INET" -6 addr flush dev "dn$i" scope global 2>/dev/null || true
 	done
+	ip -n "$BED_HOST" link del "$BED_V6ONLY_UPLINK" 2>/dev/null || true
+}
+
+# bed_dhcp_on I: a DHCP server on BED_INET's side of uplink I (198.18.I.100-199, router
+# 198.18.I.1), for a guest on that link's network itself (--uplink upI:direct); log dhcp.log.
+bed_dhcp_on() {
+	ip netns exec "$BED_INET" dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --port=0 \
+		--interface="dn$1" --bind-interfaces --dhcp-range="198.18.$1.100,198.18.$1.199,120s" \
+		--dhcp-option=3,"198.18.$1.1" --dhcp-leasefile="$BED_DIR/dhcp.leases" \
+		--pid-file="$BED_DIR/dhcp.pid" --log-dhcp --log-facility="$BED_DIR/dhcp.log"
+}
+
+bed_dhcp_off() {
+	[ ! -e "$BED_DIR/dhcp.pid" ] || kill "$(cat "$BED_DIR/dhcp.pid")" 2>/dev/null || true
+	rm -f "$BED_DIR/dhcp.pid"
 }

@@ -3,7 +3,8 @@
 # bed's fake resolver (tests/e2e/dns_fake.py). CONNECT to an IPv6 literal and to an AAAA-only
 # name arrive intact with a subflow over every uplink; IPv4 keeps its own subflows in the
 # same guest; a resolver that refuses AAAA does not break IPv4 names; down leaves no IPv6
-# rule, route, guard or forwarding behind.
+# rule, route, guard or forwarding behind. A second guest whose first uplink has IPv6 only: IPv6
+# destinations use it and the other, IPv4 ones the other alone.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 source "$TOP/tests/e2e/lib.sh"
@@ -40,6 +41,21 @@ download6() {
 	[ "$peers" = "$want" ] || fail "subflows came from [${peers% }], want [${want% }]"
 }
 
+# check6: tools/mpsocks check against the IPv6 literal: multipath, a subflow from the guest's
+# IPv6 address on each NIC, each named with its uplink.
+check6() {
+	local out rc=0 i
+	need_vm
+	out=$(in_host "$MPSOCKS" check --name "$VM" "http://[$BED_SERVER_ADDR6]/bytes/$((4 * MIB))?tag=$(tag check6)" 2>&1) || rc=$?
+	echo "$out"
+	[ "$rc" = 0 ] || fail "check exited $rc, want 0: $(tail -n 1 <<<"$out")"
+	grep -q '^result: multipath: 3 subflows over 3 uplinks$' <<<"$out" || fail "no 'multipath: 3 subflows over 3 uplinks' line"
+	for i in 0 1 2; do
+		grep -qE "^  subflow \[fd6d:7073:6f63:[0-9a-f]+::2\]:[0-9]+ +via eth$i +up$i +rtt" <<<"$out" ||
+			fail "no IPv6 subflow via eth$i (up$i)"
+	done
+}
+
 # refused_aaaa: the fake resolver refused the AAAA query for the name, and the download by that
 # name still arrived, over IPv4.
 refused_aaaa() {
@@ -72,8 +88,15 @@ main() {
 	run_test "an IPv4 destination keeps its IPv4 subflow per uplink in the dual-stack guest" \
 		download6 ip "$BED_SERVER_ADDR" "198.18.0.2 198.18.1.2 198.18.2.2"
 	run_test "a resolver that answers AAAA with REFUSED does not break IPv4 names" refused_aaaa
+	run_test "check against an IPv6 server: multipath, an IPv6 subflow named with its uplink on each NIC" check6
 	vm_down "$VM"
 	run_test "down leaves no IPv6 rule, route or guard; forwarding and accept_ra as before" host_clean "$before"
+	vm_up "$VM" --uplink "$BED_V6ONLY_UPLINK" --uplink up0@198.18.0.1 || true
+	run_test "an IPv6-only first uplink: an IPv6 destination gets a subflow over it and over the dual-stack one" \
+		download6 ip "[$BED_SERVER_ADDR6]" "2001:db8:6::2 2001:db8::2"
+	run_test "an IPv6-only first uplink: an IPv4 destination leaves by the other uplink alone" \
+		download6 ip "$BED_SERVER_ADDR" "198.18.0.2"
+	vm_down "$VM"
 	bed_ipv6_off
 }
 
