@@ -43,11 +43,22 @@ int __wrap_socket(int domain, int type, int protocol)
  * net/mptcp/sockopt.c): MPTCP carries no urgent data at all (MSG_OOB is refused, poll never
  * reports it), so there is nothing to keep inline and success is the truthful answer. Every
  * other option sockd sets on stream sockets (TCP_NODELAY, SO_KEEPALIVE, SO_REUSEADDR,
- * SO_LINGER, SO_SNDBUF/SO_RCVBUF, IPV6_V6ONLY) is supported by MPTCP in 6.12. */
+ * SO_LINGER, SO_SNDBUF/SO_RCVBUF, IPV6_V6ONLY: below) is supported by MPTCP in 6.12. */
 int mptcp_sockopt_ignorable(int level, int optname, int err)
 {
 	return level == SOL_SOCKET && optname == SO_OOBINLINE &&
 	       (err == EOPNOTSUPP || err == ENOPROTOOPT);
+}
+
+/* IPV6_V6ONLY on, which sockd sets on every IPv6 socket, confines an MPTCP connection's
+ * subflows to IPv6 (the kernel's path manager refuses an IPv4 one on a v6-only socket): the IPv4
+ * address a dual-stack server announces would go unused. sockd's IPv6 sockets connect out (its
+ * listeners are the IPv4 addresses init gives it), where the option changes nothing else, so
+ * on MPTCP sockets it is left off. */
+int mptcp_sockopt_skipped(int level, int optname, const void *optval, socklen_t optlen)
+{
+	return level == IPPROTO_IPV6 && optname == IPV6_V6ONLY && optval && optlen >= (socklen_t)sizeof(int) &&
+	       *(const int *)optval != 0;
 }
 
 /* Non-zero when fd is an MPTCP socket (fallback to TCP included: the protocol stays MPTCP). */
@@ -61,8 +72,12 @@ static int is_mptcp(int fd)
 
 int __wrap_setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen)
 {
-	int rc = __real_setsockopt(fd, level, optname, optval, optlen);
-	int err = errno;
+	int rc, err;
+
+	if (mptcp_sockopt_skipped(level, optname, optval, optlen) && is_mptcp(fd))
+		return 0;
+	rc = __real_setsockopt(fd, level, optname, optval, optlen);
+	err = errno;
 
 	if (rc != 0 && mptcp_sockopt_ignorable(level, optname, err) && is_mptcp(fd))
 		return 0;

@@ -23,6 +23,10 @@ int mptcp_socket_refused(int err);
  * and should read as success; see mptcp_socket.c for the options and why. */
 int mptcp_sockopt_ignorable(int level, int optname, int err);
 
+/* Non-zero when setsockopt(level, optname, optval) on an MPTCP socket is left undone (IPV6_V6ONLY
+ * on: see mptcp_socket.c). */
+int mptcp_sockopt_skipped(int level, int optname, const void *optval, socklen_t optlen);
+
 /* The wrappers the linker substitutes for socket() and setsockopt(); __real_* are the libc's. */
 int __real_socket(int domain, int type, int protocol);
 int __wrap_socket(int domain, int type, int protocol);

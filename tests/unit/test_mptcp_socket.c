@@ -157,6 +157,28 @@ static int mptcp_listener(unsigned short *port)
 	return fd;
 }
 
+/* IPV6_V6ONLY: left off on an MPTCP socket (its subflows may then be IPv4 too), honoured on a
+ * plain one. */
+static void v6only_case(struct check *c)
+{
+	int one = 1, v6only = -1, fd;
+	socklen_t len = sizeof(v6only);
+
+	fd = __wrap_socket(AF_INET6, SOCK_STREAM, 0);
+	CHECK(c, "kernel: IPV6_V6ONLY on an MPTCP socket: success, left off",
+	      fd >= 0 && __wrap_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0 &&
+		      getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) == 0 && v6only == 0);
+	if (fd >= 0)
+		close(fd);
+	fd = (int)syscall(SYS_socket, AF_INET6, SOCK_STREAM, IPPROTO_TCP);
+	v6only = -1;
+	CHECK(c, "kernel: IPV6_V6ONLY on a plain TCP socket: set",
+	      fd >= 0 && __wrap_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0 &&
+		      getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) == 0 && v6only == 1);
+	if (fd >= 0)
+		close(fd);
+}
+
 static void test_real_kernel(struct check *c)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -177,6 +199,7 @@ static void test_real_kernel(struct check *c)
 	      __wrap_setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one)) == 0);
 	CHECK(c, "kernel: TCP_NODELAY works",
 	      __wrap_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0);
+	v6only_case(c);
 
 	lfd = mptcp_listener(&port);
 	CHECK(c, "kernel: MPTCP listener", lfd >= 0);
