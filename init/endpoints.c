@@ -16,15 +16,23 @@
 #define FLAG_SUBFLOW 2 /* MPTCP_PM_ADDR_FLAG_SUBFLOW, checked in test_netlink */
 #define FLAG_BACKUP 4  /* MPTCP_PM_ADDR_FLAG_BACKUP */
 
-/* Uplinks that get an endpoint: configured, not the LAN NIC; at most the kernel's limit. */
+/* The limits: an endpoint per uplink and family (configured, not the LAN NIC; DHCP uplinks
+ * count too: their endpoint comes with the lease), at most the kernel's limit. A connection's
+ * own subflows keep to its family, but an IPv6 one to a server that announces an IPv4 address
+ * also gets a subflow to that: so both families count. */
 static uint32_t uplink_count(const struct uplinks *up)
 {
 	uint32_t n = 0;
 	int i;
 
-	/* DHCP uplinks count too: their endpoint comes with the lease. */
-	for (i = 0; i < up->n; i++)
-		n += (up->u[i].ok || (up->u[i].cfg->dhcp && up->u[i].ifindex)) && !up->u[i].lan;
+	for (i = 0; i < up->n; i++) {
+		const struct uplink *u = &up->u[i];
+
+		if ((!u->ok && !(u->cfg->dhcp && u->ifindex)) || u->lan)
+			continue;
+		n += !u->cfg->v6only;
+		n += u->ok && u->cfg->has_v6;
+	}
 	return n > MPTCP_LIMIT_MAX ? MPTCP_LIMIT_MAX : n;
 }
 
