@@ -264,7 +264,8 @@ bed_subflow_peers() { tr ' ' '\n' <<<"$1" | sed -n 's/^sf=[^>]*>\([0-9.]*\):.*/\
 
 # bed_ipv6_on: the uplinks dual-stack: 2001:db8:I::2/64 on upI, ::1 on dnI, and a default route
 # through each in BED_HOST (what makes the launcher give an uplink IPv6); BED_V6ONLY_UPLINK, a
-# fourth uplink with IPv6 alone (no IPv4 address or route); the MPTCP server also
+# fourth uplink with IPv6 alone (no IPv4 address or route); BED_INET's MPTCP announcing
+# BED_SERVER_ADDR on its IPv6 connections (a dual-stack server); the MPTCP server also
 # at [BED_SERVER_ADDR6]:80 (same log), and BED_DNS_FAKE serving BED_SERVER_NAME (A and AAAA),
 # BED_V6ONLY_NAME (AAAA only) and BED_REFUSED_NAME (A; its AAAA query REFUSED).
 bed_ipv6_on() {
@@ -285,6 +286,8 @@ bed_ipv6_on() {
 		ip -n "$BED_HOST" -6 route replace default via 2001:db8:6::1 dev "$BED_V6ONLY_UPLINK" metric 1030 || return 1
 	ip -n "$BED_INET" addr replace "$BED_SERVER_ADDR6/128" dev lo &&
 		ip -n "$BED_INET" addr replace "$BED_DNS_FAKE/32" dev lo || return 1
+	ip -n "$BED_INET" mptcp endpoint show | grep -q "$BED_SERVER_ADDR " ||
+		ip -n "$BED_INET" mptcp endpoint add "$BED_SERVER_ADDR" signal || return 1
 	if [ ! -e "$BED_DIR/server6.pid" ]; then
 		ip netns exec "$BED_INET" "$MPTCP_SERVER" "$BED_SERVER_ADDR6" "$BED_SERVER_PORT" \
 			>>"$BED_SERVER_LOG" 2>"$BED_DIR/server6.err" &
@@ -319,6 +322,7 @@ bed_ipv6_off() {
 		ip -n "$BED_INET" -6 addr flush dev "dn$i" scope global 2>/dev/null || true
 	done
 	ip -n "$BED_HOST" link del "$BED_V6ONLY_UPLINK" 2>/dev/null || true
+	ip -n "$BED_INET" mptcp endpoint flush 2>/dev/null || true
 }
 
 # bed_dhcp_on I: a DHCP server on BED_INET's side of uplink I (198.18.I.100-199, router

@@ -26,6 +26,7 @@ static const char *const prefixes[] = {
 	"mpsocks.user=", "mpsocks.allow=", "mpsocks.dns=", "mpsocks.debug=",
 	"mpsocks.nic=eth0,10.66.6.2/24,gw=10.66.6.1 mpsocks.nic=",
 	"mpsocks.exit_user=mp:pw mpsocks.exit=", "mpsocks.exit=192.0.2.1:1080 mpsocks.exit_user=",
+	"mpsocks.nic=eth0,10.0.0.2/24,v6=", "mpsocks.nic=eth0,10.0.0.2/24,v6=fd00::2/64,gw6=",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -61,6 +62,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < cfg.n_nics; i++) {
 		check_str(cfg.nics[i].ifname, CFG_IFNAMSIZ, 1);
 		if (!cfg.nics[i].ifname[0] || (!cfg.nics[i].dhcp && (cfg.nics[i].prefix < 1 || cfg.nics[i].prefix > 32)))
+			abort();
+		/* IPv6 only beside a static IPv4 address, its gateway and v6only only with it. */
+		if ((cfg.nics[i].has_v6 && (cfg.nics[i].dhcp || cfg.nics[i].prefix6 < 1 || cfg.nics[i].prefix6 > 128)) ||
+		    ((cfg.nics[i].has_gw6 || cfg.nics[i].v6only) && !cfg.nics[i].has_v6))
 			abort();
 	}
 	for (i = 0; i < cfg.n_allow; i++)
