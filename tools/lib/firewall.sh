@@ -194,11 +194,12 @@ forwarding_on() {
 	local family=$1 orig taps sw i ra
 	sw=$(forward_sysctl "$family")
 	read -r orig <"$sw"
+	taps=$(printf '"%s", ' "${TAPS[@]}")
 	if [ "$orig" != 1 ]; then
 		printf '%s\n' "$orig" >"$STATE/${family}_forward.orig"
 		nft -f - <<-EOF_NFT || die "nft failed to create table $family $GUARD_TABLE"
 			table $family $GUARD_TABLE {
-			 set taps { type ifname; }
+			 set taps { type ifname; elements = { ${taps%, } }; }
 			 chain forward {
 			  type filter hook forward priority filter - 20; policy drop;
 			  iifname @taps accept
@@ -215,9 +216,8 @@ forwarding_on() {
 				echo 2 >"/proc/sys/net/ipv6/conf/${UP_IF[i]}/accept_ra"
 			done
 		fi
-	fi
-	if nft list table "$family" "$GUARD_TABLE" >/dev/null 2>&1; then
-		taps=$(printf '"%s", ' "${TAPS[@]}")
+	elif nft list table "$family" "$GUARD_TABLE" >/dev/null 2>&1; then
+		# Another instance's guard: our taps join its set.
 		nft add element "$family" "$GUARD_TABLE" taps "{ ${taps%, } }" || die "nft failed to add the taps to $GUARD_TABLE"
 	fi
 	[ "$orig" = 1 ] || echo 1 >"$sw"

@@ -28,7 +28,6 @@ create_taps() {
 			echo 1 >"/proc/sys/net/ipv6/conf/${TAPS[i]}/disable_ipv6"
 		[ -z "$DNS_DNAT" ] || echo 1 >"/proc/sys/net/ipv4/conf/${TAPS[i]}/route_localnet"
 	done
-	[ -z "$(taps6)" ] || taps6 | ip -6 -batch - || die "could not give the taps their IPv6 addresses"
 }
 
 # Table T_i: the tap's subnet, the uplink's own on-link subnets, default via its gateway;
@@ -47,8 +46,8 @@ create_routing() {
 		printf 'rule add from %s lookup %s priority %s\n' "${SUBNETS[i]}" "${TABLES[i]}" "${TABLES[i]}"
 	done | ip -batch - 2>"$STATE/ip.err" ||
 		die "could not set up policy routing: $(head -n1 "$STATE/ip.err")"
-	! has_ipv6 || routing6 | ip -6 -batch - 2>"$STATE/ip.err" ||
-		die "could not set up IPv6 policy routing: $(head -n1 "$STATE/ip.err")"
+	! has_ipv6 || { taps6 && routing6; } | ip -6 -batch - 2>"$STATE/ip.err" ||
+		die "could not set up IPv6 addresses and policy routing: $(head -n1 "$STATE/ip.err")"
 }
 
 # Routes through a device that goes down are gone for good (the kernel drops them), and

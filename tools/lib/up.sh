@@ -64,11 +64,11 @@ cmd_up() {
 	chmod 755 "$RUN_DIR"
 	begin_instance 755
 
+	create_taps
+	# The guest needs its taps at once, the rest only when it sends (after ~0.4 s of boot).
+	start_qemu
 	forwarding_on ip
 	! has_ipv6 || forwarding_on ip6
-	create_taps
-	# The guest needs its taps at once, the rest only when it sends (after ~0.7 s of boot).
-	start_qemu
 	create_routing
 	create_nft
 	open_firewall
