@@ -58,6 +58,19 @@ check6() {
 	done
 }
 
+# status6: status names each NIC's IPv6 address, in its table and in --json.
+status6() {
+	local out json
+	need_vm
+	out=$(in_host "$MPSOCKS" status --name "$VM" 2>&1) || true
+	echo "$out"
+	[ "$(grep -cE '^  eth[0-2] IPv6: fd6d:7073:6f63:[0-9a-f]+::2 via the tap, NAT66 out of up[0-2]$' <<<"$out")" = 3 ] ||
+		fail "status does not list 3 NICs' IPv6 addresses"
+	json=$(in_host "$MPSOCKS" status --name "$VM" --json 2>&1) || true
+	python3 -c 'import json, sys; d = json.loads(sys.argv[1]); g = [n["guest6"] for n in d["nics"]]; assert all(x and x.startswith("fd6d:7073:6f63:") for x in g) and all(n["ipv4"] and not n["direct"] for n in d["nics"]), g' "$json" ||
+		fail "status --json: no guest6 on every NIC: $json"
+}
+
 # refused_aaaa: the fake resolver refused the AAAA query for the name, and the download by that
 # name still arrived, over IPv4.
 refused_aaaa() {
@@ -91,6 +104,7 @@ main() {
 		download6 ip "$BED_SERVER_ADDR" "198.18.0.2 198.18.1.2 198.18.2.2"
 	run_test "a resolver that answers AAAA with REFUSED does not break IPv4 names" refused_aaaa
 	run_test "check against an IPv6 server: multipath, an IPv6 subflow named with its uplink on each NIC" check6
+	run_test "status shows each NIC's IPv6 address (table and --json)" status6
 	vm_down "$VM"
 	run_test "down leaves no IPv6 rule, route or guard; forwarding and accept_ra as before" host_clean "$before"
 	vm_up "$VM" --uplink "$BED_V6ONLY_UPLINK" --uplink up0@198.18.0.1 || true

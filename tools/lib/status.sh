@@ -48,6 +48,11 @@ status_once() {
 			"$rx" "$(rate "$rx0" "$rx")" "$tx" "$(rate "$tx0" "$tx")" "$(uplink_state_of "$state" "$i")"
 		[ -e "/sys/class/net/${TAPS[i]}" ] || rc=1
 	done
+	for i in "${!TAPS[@]}"; do
+		[ -z "${GUEST_ADDRS6[i]}" ] ||
+			printf '  eth%s IPv6: %s via the tap, NAT66 out of %s%s\n' "$i" "${GUEST_ADDRS6[i]}" "${UP_IF[i]}" \
+				"$([ "${UP_V4[i]:-1}" = 1 ] || echo ' (IPv6 only)')"
+	done
 	sockd_ok="no"
 	if socks_answers "$addr" "$PORT"; then sockd_ok="yes: socks5h://$addr:$PORT"; else rc=1; fi
 	guest_ok=no
@@ -135,6 +140,11 @@ status_json() {
 		printf '%s{"nic":"eth%s","uplink":%s,"backup":%s,"link":%s,"tap":%s,"guest":%s,"gateway":%s,' "$sep" "$i" \
 			"$(json_str "${UP_IF[i]}")" "$backup" "$(json_str "$link")" "$(json_str "${TAPS[i]}")" \
 			"$(json_str "${GUEST_ADDRS[i]}")" "$(json_str "${UP_GW[i]:-}")"
+		# IPv6 (null without), IPv6 only, direct (the guest's own lease: "guest" is not its address)
+		printf '"guest6":%s,"ipv4":%s,"direct":%s,' \
+			"$([ -n "${GUEST_ADDRS6[i]}" ] && json_str "${GUEST_ADDRS6[i]}" || echo null)" \
+			"$([ "${UP_V4[i]:-1}" = 1 ] && echo true || echo false)" \
+			"$([ "${UP_DIRECT[i]:-0}" = 1 ] && echo true || echo false)"
 		printf '"to_net_bytes":%s,"to_net_rate":%s,"from_net_bytes":%s,"from_net_rate":%s,%s}' \
 			"$rx" "$(json_rate "$rx0" "$rx")" "$tx" "$(json_rate "$tx0" "$tx")" "$(uplink_state_json "$state" "$i")"
 		sep=,
