@@ -172,15 +172,15 @@ bed_sweep() {
 }
 
 # bed_shape RATE [RATE...]: tbf both ways on every uplink (host side: upload, inet side:
-# download); uplink I takes the I-th RATE, the last one the rest. The queue holds ~50 ms at
-# RATE, like a modest real uplink.
+# download); uplink I takes the I-th RATE, the last one the rest. The queue holds
+# BED_QUEUE (default 50ms) at RATE, like a modest real uplink.
 bed_shape() {
 	local -a rates=("$@")
 	local rate i
 	for ((i = 0; i < BED_UPLINKS; i++)); do
 		rate=${rates[i]:-${rates[-1]}}
-		ip netns exec "$BED_HOST" tc qdisc replace dev "up$i" root tbf rate "$rate" burst 32kb latency 50ms
-		ip netns exec "$BED_INET" tc qdisc replace dev "dn$i" root tbf rate "$rate" burst 32kb latency 50ms
+		ip netns exec "$BED_HOST" tc qdisc replace dev "up$i" root tbf rate "$rate" burst 32kb latency "${BED_QUEUE:-50ms}"
+		ip netns exec "$BED_INET" tc qdisc replace dev "dn$i" root tbf rate "$rate" burst 32kb latency "${BED_QUEUE:-50ms}"
 	done
 }
 
