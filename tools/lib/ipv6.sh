@@ -34,7 +34,9 @@ plan_ipv6() {
 	SUBNETS6[i]="$prefix::/64" HOST_ADDRS6[i]="$prefix::1" GUEST_ADDRS6[i]="$prefix::2"
 }
 
-has_ipv6() { [ -n "$(printf '%s' "${UP_GW6[@]}")" ]; }
+# has_ipv6: does some tap carry IPv6 (after plan_network or plan_read)? A direct uplink never
+# does, whatever routes its interface has.
+has_ipv6() { [ -n "$(printf '%s' "${SUBNETS6[@]}")" ]; }
 
 # taps6: ip -6 -batch lines for the taps' IPv6 addresses (no DAD: the subnet is ours alone, and
 # a tentative address would not answer the guest's first packets).
@@ -90,7 +92,7 @@ missing_routes6() {
 		[[ ! $line =~ \ table\ ([0-9]+) ]] || have[${BASH_REMATCH[1]}]=1
 	done < <(ip -6 -o route show table all default 2>/dev/null)
 	for i in "${!TAPS[@]}"; do
-		[ -n "${UP_GW6[i]}" ] && [ -z "${have[${TABLES[i]}]:-}" ] && uplink_is_up "${UP_IF[i]}" || continue
+		[ -n "${SUBNETS6[i]}" ] && [ -z "${have[${TABLES[i]}]:-}" ] && uplink_is_up "${UP_IF[i]}" || continue
 		uplink_routes6 "$i"
 	done
 }
