@@ -122,6 +122,13 @@ static int open_pm(struct mptcp_pm *pm)
 			 errno == ENOENT ? "this kernel has no MPTCP" : "cannot enable MPTCP", strerror(errno));
 		return -1;
 	}
+	/* No hour without MPTCP: after a connection whose MP_CAPABLE SYNs went unanswered
+	 * twice got through as plain TCP, the kernel sends every new connection as plain TCP
+	 * for blackhole_timeout (3600 s by default, doubling on repeats). A busy server that
+	 * drops SYNs looks the same as a middlebox that drops MPTCP; each connection still
+	 * falls back on its own after two lost MP_CAPABLE SYNs. */
+	if (sysctl_write("net/mptcp/blackhole_timeout", "0") != 0)
+		log_line("mptcp: net.mptcp.blackhole_timeout: %s", strerror(errno));
 	if (mptcp_pm_open(pm) != 0) {
 		log_line("mptcp: %s; connections stay plain TCP", pm->nl.err);
 		mptcp_pm_close(pm);

@@ -55,7 +55,7 @@ sockd_not_restarted() {
 	[ "$now" = "$1" ] || fail "sockd exited $((now - $1)) time(s) during the malformed input"
 }
 
-# guest_tuning: the guest's TCP buffer maxima and NAPI batching are what init sets (issue 12:
+# guest_tuning: the guest's TCP buffer maxima, NAPI batching and MPTCP blackhole_timeout are what init sets (issue 12:
 # they doubled the rate at 3 x 80 Mbit/s; nothing else would notice them gone).
 guest_tuning() {
 	local log sock line i
@@ -64,7 +64,7 @@ guest_tuning() {
 	[ -S "$sock" ] || fail "no console socket $sock"
 	# shellcheck disable=SC2016 # expanded by the guest's shell
 	{ printf '
-echo tuning: $(cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem /sys/class/net/eth*/napi_defer_hard_irqs /sys/class/net/eth*/gro_flush_timeout)
+echo tuning: $(cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem /sys/class/net/eth*/napi_defer_hard_irqs /sys/class/net/eth*/gro_flush_timeout /proc/sys/net/mptcp/blackhole_timeout)
 '; sleep 2; } |
 		timeout 4 socat - "UNIX-CONNECT:$sock" >/dev/null || true
 	for ((i = 0; i < 40; i++)); do
@@ -73,8 +73,39 @@ echo tuning: $(cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem /sys/
 		sleep 0.1
 	done
 	echo "guest: $line"
-	[ "${line#*tuning: }" = "4096 131072 6291456 4096 16384 4194304 2 2 2 200000 200000 200000" ] ||
-		fail "the guest's tcp_rmem, tcp_wmem, napi_defer_hard_irqs, gro_flush_timeout (3 NICs): '${line#*tuning: }'"
+	[ "${line#*tuning: }" = "4096 131072 6291456 4096 16384 4194304 2 2 2 200000 200000 200000 0" ] ||
+		fail "the guest's tcp_rmem, tcp_wmem, napi_defer_hard_irqs, gro_flush_timeout (3 NICs), mptcp blackhole_timeout: '${line#*tuning: }'"
+}
+
+# mpc_syns_dropped: on a path that drops SYNs carrying MPTCP (a middlebox; a busy server's SYN
+# queue drops alike) the connection goes through as plain TCP after two lost SYNs; once the
+# path carries MPTCP again, so does the next connection. The kernel would otherwise send every
+# connection as plain TCP for an hour (net.mptcp.blackhole_timeout; init sets it to 0).
+mpc_syns_dropped() {
+	local t line secs
+	need_vm
+	ip netns exec "$BED_INET" nft -f - <<EOF || fail "cannot add the dropping rule in $BED_INET"
+table inet mps_mpcdrop {
+	chain input {
+		type filter hook input priority 0;
+		tcp dport $BED_SERVER_PORT tcp flags & (syn | ack) == syn tcp option mptcp exists drop
+	}
+}
+EOF
+	trap 'ip netns exec "$BED_INET" nft delete table inet mps_mpcdrop 2>/dev/null || true' EXIT
+	t=$(tag mpcdrop)
+	secs=$(curl_socks ip --max-time 20 -o /dev/null -w '%{time_total}' "$(server_url ip "/bytes/1000?tag=$t")") ||
+		fail "no answer through the path that drops MPTCP SYNs"
+	line=$(wait_report "$t")
+	echo "through the dropping path: mptcp=$(bed_field "$line" mptcp) after $secs s" >&2
+	[ "$(bed_field "$line" mptcp)" = 0 ] || fail "the server saw MPTCP through the dropping path: nothing tested"
+	ip netns exec "$BED_INET" nft delete table inet mps_mpcdrop
+	t=$(tag mpcback)
+	# 8 MiB: long enough for the joins (a short one may end before its subflows come).
+	curl_socks ip -o /dev/null "$(server_url ip "/bytes/$((8 * MIB))?tag=$t")" || fail "the next connection failed"
+	line=$(wait_report "$t")
+	[ "$(bed_field "$line" mptcp)/$(bed_field "$line" subflows)" = 1/3 ] ||
+		fail "the next connection was not multipath: MPTCP stayed off after the lost SYNs ($(cut -c1-160 <<<"$line"))"
 }
 
 # sockd_restart: kill sockd from the guest's debug shell, time until the proxy answers again.
@@ -145,6 +176,7 @@ main() {
 	run_test "SOCKS5 CONNECT by IP carries 20 MiB down and 20 MiB up intact (sha256 both ways)" transfer_both_ways ip
 	run_test "SOCKS5 CONNECT by name (socks5h, resolved in the guest) carries 20 MiB down and up intact" transfer_both_ways name
 	run_test "3 uplinks give one connection 3 subflows from 3 distinct uplink addresses" subflows_per_uplink
+	run_test "after MPTCP SYNs were dropped (plain TCP then), the next connection is multipath again" mpc_syns_dropped
 	before=$(count_lines 'sockd exited' "$(console_log "$VM")")
 	while read -r c; do
 		run_test "proxy still serves after malformed SOCKS input: $c" garbage_case "$c"
