@@ -9,8 +9,9 @@
 /* What one concurrent session costs the guest, all told (sockd's buffers and processes, the
  * kernel's five sockets and their share of tcp_mem), and what stays free for the kernel and a
  * burst of negotiations: measured with N concurrent 1 MiB downloads at --mem 128 (the bench
- * row capacity): 300 left 23 MiB free, 400 ended in the OOM killer taking a sockd. */
-#define SESSION_KIB 280
+ * row capacity): 300 took 45 MiB at the most (150 KiB each), 500 took 62 and 700 took 78
+ * (86 KiB for each one past 500); tcp_mem's own cap is reached from ~300 on. */
+#define SESSION_KIB 160
 #define RESERVE_KIB (24 * 1024)
 #define SESSIONS_MIN 16
 

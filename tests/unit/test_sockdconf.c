@@ -77,8 +77,8 @@ int main(void)
 	CHECK(&c, "session limit, one subnet: all of it",
 	      n > 0 && strstr(out, "\tcommand: connect\n\tsession.max: 301\n\tlog: error\n}\n"));
 	p.n_allow = 2;
-	CHECK(&c, "sessions for 128 MiB (106 MiB free at boot): about 300",
-	      sockd_sessions_for(106 * 1024) >= 290 && sockd_sessions_for(106 * 1024) <= 310);
+	CHECK(&c, "sessions for 128 MiB (109 MiB free at boot): at least 500 (issue 12)",
+	      sockd_sessions_for(109 * 1024) >= 500 && sockd_sessions_for(109 * 1024) <= 600);
 	CHECK(&c, "sessions grow with memory", sockd_sessions_for(230 * 1024) > 2 * sockd_sessions_for(106 * 1024));
 	CHECK(&c, "sessions with almost nothing free: a floor, not 0 or a wrap",
 	      sockd_sessions_for(0) == 16 && sockd_sessions_for(20 * 1024) == 16);
