@@ -130,6 +130,16 @@ uplinks_init() {
 	uplinks_save
 }
 
+# uplink_forget_neighbours I: drops the kernel's neighbour entries on uplink I as it returns.
+# A resolution of its gateway that started while the link was dead (the guest's last packets
+# on a closing subflow) fails up to 3 s later; when that is just after the return, the packets
+# queued on it, such as the guest's join SYN over the uplink, get "host unreachable", and a
+# join that fails so is never retried by the guest's path manager. A fresh entry resolves at
+# once on a live link.
+uplink_forget_neighbours() {
+	[ "${UP_DIRECT[$1]:-0}" = 1 ] || ip neigh flush dev "${UP_IF[$1]}" >/dev/null 2>&1 || true
+}
+
 # uplinks_track [look]: acts on each change of every uplink; with look (after link, address
 # or route events) each is looked at anew, else only the probes' answers count. Cheap when
 # nothing changed: no process but the probes, no QMP.
@@ -150,7 +160,7 @@ uplinks_track() {
 		[ "$new" != down ] || UPL_MISS[i]=0
 		if [ "$new" != "${UPL_STATE[i]}" ]; then
 			uplinks_log "uplink $i (${UP_IF[i]}): ${UPL_STATE[i]} -> $new${OBS_WHY:+ ($OBS_WHY)}${OBS_ID:+ ($OBS_ID)}"
-			[ "$new" != up ] || UPL_GEN[i]=$((UPL_GEN[i] + 1))
+			[ "$new" != up ] || { UPL_GEN[i]=$((UPL_GEN[i] + 1)) && uplink_forget_neighbours "$i"; }
 			UPL_STATE[i]=$new UPL_SINCE[i]=$EPOCHSECONDS UPL_WHY[i]=$OBS_WHY changed=1
 		elif [ "$new" = up ] && [ -n "${UPL_ID[i]}" ] && [ "$OBS_ID" != "${UPL_ID[i]}" ]; then
 			uplinks_log "uplink $i (${UP_IF[i]}): renumbered: ${UPL_ID[i]} -> $OBS_ID; new subflows"
