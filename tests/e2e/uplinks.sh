@@ -79,15 +79,7 @@ with_download() {
 	[ "$(bed_field "$(cat "$out")" sha256)" = "$(bed_field "$line" sha256_out)" ] || fail "sha256 differs"
 	echo "uplink $upl received $((rx1 - rx0)) bytes after it was back" >&2
 	ct_invalid
-	if { [ "$upl" = 0 ] || [ "$name" = same ]; } && ((rx1 - rx0 <= MIB)); then
-		# Known limits, not failures (README): back with the same address, or on the uplink of
-		# the connection's initial subflow, the running download got no working new subflow
-		# over it in some runs (the server kept the dead subflow from that address; guest
-		# kernel 6.12); new connections use the uplink (checked below).
-		echo "note: the running download did not win uplink $upl back" >&2
-	else
-		((rx1 - rx0 > MIB)) || fail "uplink $upl carried only $((rx1 - rx0)) bytes of the running download after it was back"
-	fi
+	((rx1 - rx0 > MIB)) || fail "uplink $upl carried only $((rx1 - rx0)) bytes of the running download after it was back"
 	echo "watcher: $(watch_log | tail -n 4 | tr '\n' '|')" >&2
 	every_live_uplink
 }
