@@ -43,7 +43,11 @@ ms_of() {
 # given, its NIC starts with no carrier and comes up when it does.
 uplink_may_come() { [ -n "$2" ] && [[ $1 =~ ^[A-Za-z0-9_.:-]{1,15}$ && $1 != . && $1 != .. ]]; }
 
-uplinks_log() { printf '%s %s\n' "$(date +%FT%T.%3N)" "$*" >>"$STATE/watch.log"; }
+# No fork: this runs between a lost carrier and telling the guest.
+uplinks_log() {
+	local now=$EPOCHREALTIME
+	printf '%(%FT%T)T.%s %s\n' "${now%.*}" "${now:${#now}-6:3}" "$*" >>"$STATE/watch.log"
+}
 
 # uplinks_tell: every uplink's state and generation to the guest ("uplinks up/3 down/0 ...").
 uplinks_tell() {
@@ -54,6 +58,12 @@ uplinks_tell() {
 	CTL_SENT=$EPOCHSECONDS
 	printf '%s\n' "$word" | socat -u - "UDP4-SENDTO:${GUEST_ADDRS[0]}:$CTL_PORT,bind=${HOST_ADDRS[0]}:1023" 2>/dev/null ||
 		uplinks_log "could not tell the guest: $word"
+}
+
+carrier_gone() {
+	local carrier=0
+	uplink_is_up "$1" && read -r carrier <"/sys/class/net/$1/carrier" 2>/dev/null
+	[ "$carrier" != 1 ]
 }
 
 # uplink_observe I: OBS=up|down with OBS_WHY, and OBS_ID (address and gateway) when up.
@@ -140,14 +150,15 @@ uplink_forget_neighbours() {
 	[ "${UP_DIRECT[$1]:-0}" = 1 ] || ip neigh flush dev "${UP_IF[$1]}" >/dev/null 2>&1 || true
 }
 
-# uplinks_track [look]: acts on each change of every uplink; with look (after link, address
-# or route events) each is looked at anew, else only the probes' answers count. Cheap when
-# nothing changed: no process but the probes, no QMP.
+# uplinks_track [look|lost]: acts on each change of every uplink; with look (after link,
+# address or route events) each is looked at anew, with lost only those whose interface or
+# carrier is gone (no fork before the guest is told), else only the probes' answers count.
+# Cheap when nothing changed: no process but the probes, no QMP.
 uplinks_track() {
 	local i new changed=0
 	uplinks_probe
 	for i in "${!TAPS[@]}"; do
-		if [ -n "${1:-}" ] || [ -z "${OBS_STATE[i]:-}" ]; then
+		if [ "${1:-}" = look ] || [ -z "${OBS_STATE[i]:-}" ] || { [ "${1:-}" = lost ] && carrier_gone "${UP_IF[i]}"; }; then
 			uplink_observe "$i"
 			OBS_STATE[i]=$OBS OBS_IDS[i]=$OBS_ID OBS_WHYS[i]=$OBS_WHY
 		fi

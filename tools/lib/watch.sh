@@ -8,9 +8,9 @@ start_watcher() {
 }
 
 # Woken by the kernel's link and route events (`ip monitor`), not by a timer: a burst of events
-# (an uplink going down drops many routes) is read to its end (10 ms of quiet: the kernel sends
-# it at once; waiting 100 ms delayed every reaction to an uplink by that much), then the routes
-# are mended once.
+# (an uplink going down drops many routes) is read to its end (2 ms of quiet: the kernel sends
+# it at once; every ms here delays the reaction to a lost uplink), a lost carrier is told to the
+# guest, then the routes are mended once and every uplink looked at anew.
 # Without events (ip monitor gone) it falls back to looking every 2 s.
 cmd_watch() {
 	local pid mon='' line rc tick
@@ -35,7 +35,7 @@ cmd_watch() {
 			pause 2
 		fi
 		if ((rc == 0)); then
-			while read -r -t 0.01 -u "$mon" line; do :; done
+			while read -r -t 0.002 -u "$mon" line; do :; done
 		elif ((rc <= 128)); then
 			exec {mon}<&-
 			mon=''
@@ -44,6 +44,7 @@ cmd_watch() {
 			continue
 		fi
 		: "$line"
+		uplinks_track lost # first, before any fork: the guest moves its data off it at once
 		maintain_routes
 		uplinks_track look
 	done
