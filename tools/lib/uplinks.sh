@@ -60,6 +60,7 @@ uplinks_tell() {
 		uplinks_log "could not tell the guest: $word"
 }
 
+# carrier_gone DEV: DEV is absent, down or without carrier (sysfs reads only, no fork).
 carrier_gone() {
 	local carrier=0
 	uplink_is_up "$1" && read -r carrier <"/sys/class/net/$1/carrier" 2>/dev/null
