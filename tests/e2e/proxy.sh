@@ -55,8 +55,9 @@ sockd_not_restarted() {
 	[ "$now" = "$1" ] || fail "sockd exited $((now - $1)) time(s) during the malformed input"
 }
 
-# guest_tuning: the guest's TCP buffer maxima, NAPI batching and MPTCP blackhole_timeout are what init sets (issue 12:
-# they doubled the rate at 3 x 80 Mbit/s; nothing else would notice them gone).
+# guest_tuning: the guest's TCP buffer maxima, NAPI batching and MPTCP blackhole_timeout are
+# what init sets (issue 12: the first two doubled the rate at 3 x 80 Mbit/s; nothing else would
+# notice them gone).
 guest_tuning() {
 	local log sock line a i want="4096 131072 6291456 4096 16384 4194304 2 2 2 200000 200000 200000 0"
 	need_vm
