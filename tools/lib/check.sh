@@ -18,7 +18,6 @@ info_uplinks() {
 
 # info_ready STATE: can this process ask the guest? Fails with one line on stderr if not.
 info_ready() {
-	command -v python3 >/dev/null 2>&1 || { warn "python3 is needed to read the guest's connections"; return 1; }
 	[ -S "$1/info.sock" ] || { warn "no $1/info.sock: this instance was started without the info port (restart it)"; return 1; }
 	[ -w "$1/info.sock" ] || { warn "$1/info.sock needs root"; return 1; }
 }
@@ -41,6 +40,7 @@ cmd_check() {
 		shift "$used"
 	done
 	check_name
+	need check "${NEEDS_CHECK[@]}"
 	target=${target:-$CHECK_DEFAULT_TARGET}
 	# HOST: a name, an IPv4 address or a bracketed IPv6 one ([2001:db8::1]).
 	[[ $target =~ ^(https?://)?([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[^[:space:]]*)?$ ]] ||

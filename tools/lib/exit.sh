@@ -105,7 +105,6 @@ stop_exit() {
 # routing and NAT) while the guest boots. Dies with what is wrong.
 check_exit() {
 	local src=$1 name=${EXIT_USER%%:*} pass=${EXIT_USER#*:} reply
-	command -v socat >/dev/null 2>&1 || { warn "no socat: the exit $EXIT_ADDR:$EXIT_PORT was not checked"; return 0; }
 	# Greeting (username/password only) and RFC 1929 request in one go; replies: 05 02, 01 00.
 	reply=$({
 		printf '\x05\x01\x02\x01'
@@ -131,6 +130,7 @@ cmd_exit() {
 	parse_options exit "$@"
 	check_exit_options
 	become_root exit "$@"
+	need exit "${NEEDS_EXIT[@]}"
 	sockd=$(find_sockd) || die "no sockd binary: build it (make sockd) or give MPSOCKS_SOCKD=PATH"
 	[ "$(cat /proc/sys/net/mptcp/enabled 2>/dev/null)" = 1 ] ||
 		die "this host has no MPTCP: net.mptcp.enabled is not 1 (a kernel >= 5.6 with CONFIG_MPTCP; sysctl -w net.mptcp.enabled=1)"
@@ -181,6 +181,5 @@ cmd_exit() {
 # password_hash PASS: a SHA-512 crypt hash of PASS for the exit's credentials file (the
 # password goes to openssl on its standard input, never on a command line).
 password_hash() {
-	command -v openssl >/dev/null 2>&1 || die "the exit needs openssl to hash its password (apt-get install openssl)"
 	printf '%s\n' "$1" | openssl passwd -6 -stdin
 }

@@ -4,6 +4,7 @@
 cmd_status() {
 	local out
 	parse_options status "$@"
+	need status "${NEEDS_STATUS[@]}"
 	[ "$WATCH" = 1 ] || { status_once; return; }
 	# --watch: the table redrawn every second (its rates are over that second); with --json
 	# one object a line.
@@ -61,7 +62,7 @@ status_once() {
 		guest_ok="yes (QMP: running)"
 	elif [ -n "$pid" ] && [ "$sockd_ok" != no ]; then
 		guest_ok="yes (its sockd answers)"
-	elif [ -n "$pid" ] && command -v ping >/dev/null 2>&1 && ping -c1 -W1 "$addr" >/dev/null 2>&1; then
+	elif [ -n "$pid" ] && ping -c1 -W1 "$addr" >/dev/null 2>&1; then
 		guest_ok="yes (ping $addr)"
 	elif [ -n "$pid" ]; then
 		guest_ok="unknown (qemu runs; no QMP access, no ping answer)"

@@ -32,6 +32,9 @@ cmd_up() {
 	parse_options up "$@"
 	check_up_options
 	become_root up "$@"
+	need up "${NEEDS_UP[@]}"
+	[ "$PROBE_INTERVAL" = 0 ] ||
+		need "up (its uplink probes)" --or "--probe-interval 0 to run without blackhole detection" "${NEEDS_PROBES[@]}"
 	find_image
 	KIND=vm
 	USE_ACCEL=$ACCEL
@@ -151,6 +154,7 @@ cmd_down() {
 	local state
 	parse_options down "$@"
 	become_root down "$@"
+	need down "${NEEDS_DOWN[@]}"
 	state=$(state_dir "$NAME")
 	take_lock
 	if [ ! -d "$state" ]; then
