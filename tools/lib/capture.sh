@@ -34,7 +34,7 @@ cmd_capture() {
 	plan_read "$state" || die "'$NAME' is not running (tools/mpsocks up --name $NAME starts it)"
 	[ "$KIND" != exit ] || die "'$NAME' is an exit; capture records a proxy instance's uplinks"
 	qemu_pid_of "$state" >/dev/null || die "'$NAME': qemu is not running"
-	capture_tools
+	need capture "${NEEDS_CAPTURE[@]}"
 	if ! mkdir -p "$out" 2>/dev/null || [ ! -w "$out" ] || [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
 		die "cannot write the capture to $out (it must be a writable, empty or new directory)"
 	fi
@@ -73,19 +73,4 @@ capture_uplinks() {
 	local i s=
 	for i in "${!TAPS[@]}"; do s+="${TAPS[i]}=eth$i/${UP_IF[i]}/${GUEST_ADDRS[i]},"; done
 	printf '%s\n' "${s%,}"
-}
-
-# dumpcap, mergecap, tshark and gnuplot, installed through tools/deps --capture when missing
-# (in the source tree); else one line naming the packages.
-capture_tools() {
-	local t missing=
-	command -v python3 >/dev/null 2>&1 || die "capture needs python3"
-	for t in dumpcap mergecap tshark gnuplot; do command -v "$t" >/dev/null 2>&1 || missing+=" $t"; done
-	[ -n "$missing" ] || return 0
-	if [ -x "$TOP/tools/deps" ] && [ -z "$SHARE" ]; then
-		say "capture needs$missing: installing them (tools/deps --capture)"
-		"$TOP/tools/deps" --capture >&2 || die "could not install$missing (apt-get install tshark gnuplot-nox)"
-	else
-		die "capture needs$missing: apt-get install tshark gnuplot-nox"
-	fi
 }

@@ -161,7 +161,8 @@ close_firewall() {
 	local state=$1 name=$2 tool chain line handle
 	read -r tool chain <<<"$(plan_field "$state" FIREWALL)"
 	if [ "$tool" = iptables ]; then
-		command -v iptables >/dev/null 2>&1 || return 0
+		command -v iptables >/dev/null 2>&1 ||
+			{ warn "iptables is gone since up: its rules tagged mpsocks:$name stay in $chain (apt-get install iptables, then down again)"; return 0; }
 		iptables -w 5 -S "$chain" 2>/dev/null | grep -E -- "--comment \"?mpsocks:$name\"? " | while read -r line; do
 			# "-A CHAIN spec" -> "-D CHAIN spec"; the words contain no spaces (names, tag).
 			read -ra words <<<"${line/#-A /-D }"

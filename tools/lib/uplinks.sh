@@ -111,7 +111,7 @@ uplinks_probe() {
 		done
 		UPL_PID[i]=$left
 	done
-	[ "$PROBE_INTERVAL" != 0 ] && command -v arping >/dev/null 2>&1 || return 0
+	[ "$PROBE_INTERVAL" != 0 ] || return 0
 	now=$((${EPOCHREALTIME/./} / 1000))
 	((now - PROBE_LAST >= PROBE_MS)) || return 0
 	PROBE_LAST=$now
