@@ -2,7 +2,7 @@
 # mpsocks in a CI job, from its release tarball (no kernel build): every connection of the
 # job's tests leaves through an MPTCP proxy in a throwaway VM.
 #   examples/ci.sh TARBALL [UP OPTIONS...] -- TEST COMMAND [ARGS...]
-# 1. installs qemu, nftables and iproute2 with apt-get when missing; 2. unpacks TARBALL;
+# 1. unpacks TARBALL; 2. installs what the launcher needs (the release's deps --run);
 # 3. sudo mpsocks up --detach UP OPTIONS; 4. runs TEST COMMAND with ALL_PROXY (and
 # all_proxy) = socks5h://ADDR:PORT; 5. writes `mpsocks status --json` to
 # $ARTIFACTS/mpsocks-status.json; 6. sudo mpsocks down (also on failure or interruption).
@@ -34,19 +34,7 @@ sudo=()
 [ "$(id -u)" = 0 ] || sudo=(sudo)
 t_start=$(now)
 
-# 1. What the launcher needs on the runner.
-missing=()
-command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
-command -v nft >/dev/null || [ -x /usr/sbin/nft ] || missing+=(nftables)
-command -v ip >/dev/null || [ -x /usr/sbin/ip ] || missing+=(iproute2)
-if [ ${#missing[@]} -gt 0 ]; then
-	say "installing ${missing[*]}"
-	"${sudo[@]}" apt-get update -q >/dev/null
-	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-fi
-t_deps=$(now)
-
-# 2. Unpack: the release runs from where it is unpacked (its images lie beside the launcher).
+# 1. Unpack: the release runs from where it is unpacked (its images lie beside the launcher).
 dir=$(mktemp -d)
 tar -C "$dir" -xzf "$tarball"
 launcher=$(echo "$dir"/mpsocks-*/mpsocks)
@@ -63,14 +51,19 @@ cleanup() {
 	rm -rf "$dir"
 	t_down=$(secs "$t0" "$(now)")
 	if [ -n "${t_ready:-}" ]; then
-		say "wall time mpsocks added: $(secs "$t_start" "$t_ready") s to a ready proxy (deps $(secs "$t_start" "$t_deps") s," \
-			"unpack $(secs "$t_deps" "$t_unpack") s, up $(secs "$t_unpack" "$t_ready") s) + ${t_status:-0} s status + $t_down s down"
+		say "wall time mpsocks added: $(secs "$t_start" "$t_ready") s to a ready proxy (unpack $(secs "$t_start" "$t_unpack") s," \
+			"deps $(secs "$t_unpack" "$t_deps") s, up $(secs "$t_deps" "$t_ready") s) + ${t_status:-0} s status + $t_down s down"
 	fi
 	exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# 2. What the launcher's commands need on the runner: the release's own list, its deps script
+# (apt-get, only what is missing).
+"${sudo[@]}" "$(dirname "$launcher")/deps" --run
+t_deps=$(now)
 
 # 3. The proxy. --keep-on-failure: the console survives a failure, for its tail below.
 out=$dir/up.log
@@ -83,7 +76,7 @@ fi
 t_ready=$(now)
 proxy=$(grep -o 'socks5h://[0-9.]*:[0-9]*' "$out" | head -n 1)
 [ -n "$proxy" ] || { cat "$out" >&2; say "FAILED: mpsocks up printed no socks5h:// address"; exit 1; }
-say "proxy ready: $proxy, $(secs "$t_unpack" "$t_ready") s after unpacking"
+say "proxy ready: $proxy, $(secs "$t_deps" "$t_ready") s after unpacking and deps"
 
 # 4. The job's tests, through the proxy.
 rc=0

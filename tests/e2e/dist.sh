@@ -92,10 +92,12 @@ contents() {
 	unpack
 	(cd "$REL" && sha256sum --quiet --strict -c SHA256SUMS) || fail "SHA256SUMS does not match"
 	for f in mpsocks lib/vm.sh bzImage initramfs.cpio.gz mpsocks.efi mpsocks-usb.img sockd kernel.config \
-		kernel-hw.config mpsocks.1 mpsocks@.service install Makefile examples/ci.sh MANIFEST LICENSES/linux-GPL-2.0 \
+		kernel-hw.config mpsocks.1 mpsocks@.service install deps lib/needs.sh Makefile examples/ci.sh MANIFEST LICENSES/linux-GPL-2.0 \
 		LICENSES/busybox-GPL-2.0 LICENSES/dante-BSD LICENSES/musl-MIT; do
 		[ -s "$REL/$f" ] || fail "the tarball lacks $f"
 	done
+	# The release's deps reads the launcher's own list (tools/deps installed it all before the tests).
+	"$REL/deps" --run --check >&2 || fail "the release's deps --run --check: $("$REL/deps" --run --check 2>&1 | tail -n1)"
 	[ "$(cat "$REL/VERSION")" = "$VERSION" ] || fail "VERSION says $(cat "$REL/VERSION"), tools/version $VERSION"
 	[ "$("$REL/mpsocks" --version)" = "$VERSION" ] || fail "the release's launcher says $("$REL/mpsocks" --version)"
 	[ "$("$TOP/tools/mpsocks" --version)" = "$VERSION" ] || fail "tools/mpsocks --version says $("$TOP/tools/mpsocks" --version)"
