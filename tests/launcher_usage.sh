@@ -106,11 +106,11 @@ launcher_files_tidy() {
 	fi
 	if ! command -v shellcheck >/dev/null 2>&1; then
 		fail "launcher files shellcheck-clean" "no shellcheck (tools/deps installs it)"
-	elif shellcheck -x "$LAUNCHER" >/dev/null 2>&1; then
+	elif shellcheck -x "$LAUNCHER" "$TOP/tools/deps" >/dev/null 2>&1; then
 		# (-x: every lib file, as the launcher sources it)
 		pass "launcher files shellcheck-clean"
 	else
-		fail "launcher files shellcheck-clean" "$(shellcheck -f gcc -x "$LAUNCHER" 2>&1 | head -n1)"
+		fail "launcher files shellcheck-clean" "$(shellcheck -f gcc -x "$LAUNCHER" "$TOP/tools/deps" 2>&1 | head -n1)"
 	fi
 }
 
