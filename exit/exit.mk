@@ -3,7 +3,7 @@
 # fixed order, owner and mtime (the commit's time), gzip without name or time.
 EXIT_BUNDLE := $(O)/mpsocks-exit.tar.gz
 EXIT_STAGE := $(B)/mpsocks-exit
-EXIT_FILES := $(TOP)/tools/mpsocks $(TOP)/tools/version $(wildcard $(TOP)/tools/lib/*.sh) $(TOP)/exit/mpsocks-exit.service \
+EXIT_FILES := $(TOP)/tools/mpsocks $(TOP)/tools/version $(wildcard $(TOP)/tools/lib/*.sh) $(TOP)/tools/deps $(TOP)/exit/mpsocks-exit.service \
 	$(TOP)/exit/exit.env.example $(TOP)/exit/install $(TOP)/exit/README.md
 EXIT_EPOCH = $(shell git -C '$(TOP)' log -1 --format=%ct 2>/dev/null || echo 0)
 
@@ -13,7 +13,7 @@ exit-bundle: $(EXIT_BUNDLE)
 $(EXIT_BUNDLE): $(O)/bin/sockd $(EXIT_FILES) $(TOP)/exit/exit.mk
 	$(call banner,exit bundle)
 	rm -rf '$(EXIT_STAGE)' && mkdir -p '$(EXIT_STAGE)/lib'
-	install -m 0755 '$(TOP)/tools/mpsocks' '$(TOP)/exit/install' '$(O)/bin/sockd' '$(EXIT_STAGE)/'
+	install -m 0755 '$(TOP)/tools/mpsocks' '$(TOP)/tools/deps' '$(TOP)/exit/install' '$(O)/bin/sockd' '$(EXIT_STAGE)/'
 	install -m 0644 $(wildcard $(TOP)/tools/lib/*.sh) '$(EXIT_STAGE)/lib/'
 	install -m 0644 '$(TOP)/exit/mpsocks-exit.service' '$(TOP)/exit/exit.env.example' \
 		'$(TOP)/exit/README.md' '$(EXIT_STAGE)/'

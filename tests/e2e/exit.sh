@@ -361,6 +361,7 @@ bundle_serves() {
 	# shellcheck disable=SC2064 # $dir now: the trap runs after this function's locals are gone
 	trap "ip netns exec '$BED_INET' '$dir/mpsocks-exit/mpsocks' down --name '${EXIT}b' >&2 || true; rm -rf '$dir'" EXIT
 	tar -C "$dir" -xzf "$bundle"
+	"$dir/mpsocks-exit/deps" --exit --check >&2 || fail "the bundle's deps --exit --check: $("$dir/mpsocks-exit/deps" --exit --check 2>&1)"
 	bed_register_exit "${EXIT}b"
 	out=$(ip netns exec "$BED_INET" "$dir/mpsocks-exit/mpsocks" exit --detach --name "${EXIT}b" \
 		--listen "$BED_EXIT_ADDR" --port "$port" --user "$EXIT_LOGIN" 2>&1 </dev/null) || fail "the bundle's exit failed: $out"
