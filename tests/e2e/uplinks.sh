@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Uplinks that come and go (issue 11), on one guest with three uplinks: up0 and up1 (gateways
+# Uplinks that come and go (issue 11), on one guest with three uplinks, once with the bed's
+# server on reno and once on bbr: up0 and up1 (gateways
 # from the host's routes, so they may change) and up3@198.18.3.1, absent at up. Each test runs
 # a download shaped to 20 Mbit/s per uplink, does something to an uplink while it runs and
 # undoes it; the download must arrive intact, the uplink must carry it again afterwards (the
@@ -162,9 +163,10 @@ status_shows() {
 		fail "status --json has no state and since"
 }
 
-cleanup() {
+# reset_uplinks: the bed's uplinks as at the start: unshaped, up3 absent, every link up, up1
+# at its first address.
+reset_uplinks() {
 	bed_unshape
-	[ -z "${CC:-}" ] || ip netns exec "$BED_INET" sysctl -qw net.ipv4.tcp_congestion_control="$CC"
 	in_inet nft delete table netdev mps_hole 2>/dev/null || true
 	ip -n "$BED_HOST" link del up3 2>/dev/null || true
 	in_inet ip link set dn0 up || true
@@ -172,38 +174,50 @@ cleanup() {
 	if ! ip -n "$BED_HOST" -4 addr show dev up1 | grep -q 198.18.1.2/; then
 		renumber1 11 1 || true
 	fi
+}
+
+cleanup() {
+	reset_uplinks
+	[ -z "${CC:-}" ] || ip netns exec "$BED_INET" sysctl -qw net.ipv4.tcp_congestion_control="$CC"
 	ip -n "$BED_HOST" route del default dev up0 2>/dev/null || true
 	ip -n "$BED_HOST" route del default dev up1 2>/dev/null || true
 }
 
-main() {
-	trap cleanup EXIT
-	# The server side loss-based (reno: a namespace may only pick an allowed one, and cubic is
-	# not allowed here): the host's bbr (inherited by the bed) measured hundreds of Mbit/s on
-	# new subflows through the tbf and flooded its queue.
-	CC=$(ip netns exec "$BED_INET" sysctl -n net.ipv4.tcp_congestion_control)
-	ip netns exec "$BED_INET" sysctl -qw net.ipv4.tcp_congestion_control=reno
-	# The host's default routes name the uplinks' gateways (no @GW): the launcher follows them.
-	ip -n "$BED_HOST" route replace default via 198.18.0.1 dev up0 metric 10
-	ip -n "$BED_HOST" route replace default via 198.18.1.1 dev up1 metric 11
+# scenarios CC: every test on a guest of its own, with the bed's server sending on CC.
+scenarios() {
+	local cc=$1
+	ip netns exec "$BED_INET" sysctl -qw net.ipv4.tcp_congestion_control="$cc"
 	vm_up "$VM" --uplink up0 --uplink up1 --uplink up3@198.18.3.1 --probe-interval 0.5 || true
 	bed_shape "$RATE"
 	SEEN=0
-	run_test "an uplink absent at up has no endpoint in the guest; new connections use the others" absent_at_up
-	run_test "an uplink absent at up appears during a download: the download gains its subflow, intact" \
+	run_test "$cc: an uplink absent at up has no endpoint in the guest; new connections use the others" absent_at_up
+	run_test "$cc: an uplink absent at up appears during a download: the download gains its subflow, intact" \
 		with_download plug 3 nothing plug3 0.1
-	run_test "status shows each uplink's state and since when" status_shows
-	run_test "uplink cut and back with the same address during a download: intact, new connections use it again" \
+	run_test "$cc: status shows each uplink's state and since when" status_shows
+	run_test "$cc: uplink cut and back with the same address during a download: intact, new connections use it again" \
 		with_download same 1 cut1 back1
-	run_test "uplink cut and back with a new address during a download: subflow from it, intact" \
+	run_test "$cc: uplink cut and back with a new address during a download: subflow from it, intact" \
 		with_download newaddr 1 cut1 back1_new
-	run_test "uplink's address changes without a cut during a download: subflow from the new one, intact" \
+	run_test "$cc: uplink's address changes without a cut during a download: subflow from the new one, intact" \
 		with_download moved 1 move1 moved1 0.1
-	run_test "uplink blackholed (carrier up, nothing passes) and healed during a download: intact, back" \
+	run_test "$cc: uplink blackholed (carrier up, nothing passes) and healed during a download: intact, back" \
 		with_download hole 1 hole1 heal1
-	run_test "the first uplink cut and restored during a download: intact, new connections use it again" \
+	run_test "$cc: the first uplink cut and restored during a download: intact, new connections use it again" \
 		with_download first 0 cut0 back0
 	vm_down "$VM"
+	reset_uplinks
 }
 
+main() {
+	trap cleanup EXIT
+	CC=$(ip netns exec "$BED_INET" sysctl -n net.ipv4.tcp_congestion_control)
+	# The host's default routes name the uplinks' gateways (no @GW): the launcher follows them.
+	ip -n "$BED_HOST" route replace default via 198.18.0.1 dev up0 metric 10
+	ip -n "$BED_HOST" route replace default via 198.18.1.1 dev up1 metric 11
+	# The server loss-based (reno: a namespace may only pick an allowed one, and cubic is not
+	# allowed here), then on bbr, the host's default and most VPS tunings' (issue 23).
+	scenarios reno
+	VM=$(printf 't%05dw' $(($$ % 100000)))
+	scenarios bbr
+}
 main
