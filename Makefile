@@ -32,6 +32,7 @@ include init/init.mk
 include initramfs/initramfs.mk
 include tests/tests.mk
 include hw/hw.mk
+include link/link.mk
 include exit/exit.mk
 include release/release.mk
 

@@ -1,0 +1,25 @@
+/* net.h: addresses and sockets for the link: numeric ADDR:PORT ([v6]:PORT), MPTCP listeners,
+ * connects with a deadline. */
+#ifndef LINK_NET_H
+#define LINK_NET_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct net_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* "1.2.3.4:80" or "[2001:db8::1]:80" into A: 0 or -EINVAL. */
+int net_parse(struct net_addr *a, const char *text);
+/* A listening MPTCP socket (plain TCP where MPTCP is refused): the fd or -errno. */
+int net_listen(const struct net_addr *a);
+/* A socket of PROTO (IPPROTO_MPTCP or IPPROTO_TCP) connected to A within SECONDS, with
+ * TCP_NODELAY (a record never waits for the previous one's ACK): the fd or -errno. */
+int net_connect(const struct net_addr *a, int proto, int seconds);
+/* The peer's address, printable, into BUF (at least INET6_ADDRSTRLEN). */
+void net_peer_text(const struct sockaddr_storage *ss, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,73 @@
+/* pump.c: see pump.h. Blocking writes: each connection has a process of its own. */
+#include "pump.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int link_pump(struct link_conn *c, int plain)
+{
+	unsigned char buf[16384];
+	bool from_link = true, from_plain = true;
+	struct pollfd p[2];
+	int n;
+
+	while (from_link || from_plain) {
+		bool link_ready = from_link && link_conn_pending(c) > 0;
+
+		if (!link_ready) {
+			p[0] = (struct pollfd){ .fd = from_link ? c->fd : -1, .events = POLLIN };
+			p[1] = (struct pollfd){ .fd = from_plain ? plain : -1, .events = POLLIN };
+			if (poll(p, 2, -1) < 0) {
+				if (errno == EINTR)
+					continue;
+				return -EIO;
+			}
+			link_ready = from_link && (p[0].revents & (POLLIN | POLLHUP | POLLERR));
+		}
+		if (link_ready) {
+			n = link_conn_read(c, buf, sizeof(buf));
+			if (n < 0)
+				return -EIO;
+			if (n == 0) {
+				shutdown(plain, SHUT_WR);
+				from_link = false;
+			} else if (write_all(plain, buf, (size_t)n) < 0) {
+				return -EIO;
+			}
+			continue;
+		}
+		if (from_plain && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t r = recv(plain, buf, sizeof(buf), 0);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return -EIO;
+			if (r == 0) {
+				link_conn_close_write(c);
+				from_plain = false;
+			} else if (link_conn_write(c, buf, (size_t)r) < 0) {
+				return -EIO;
+			}
+		}
+	}
+	return 0;
+}
