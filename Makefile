@@ -29,10 +29,10 @@ include kernel/kernel.mk
 include busybox/busybox.mk
 include sockd/sockd.mk
 include init/init.mk
+include link/link.mk
 include initramfs/initramfs.mk
 include tests/tests.mk
 include hw/hw.mk
-include link/link.mk
 include exit/exit.mk
 include release/release.mk
 

@@ -30,6 +30,7 @@ int main(int argc, char **argv)
 	struct link_key key;
 	struct link_tls tls;
 	int i, fd, err, key_fd = 0, have_listen = 0, exit_mode;
+	const char *listen_text = NULL;
 	char *end;
 
 	if (argc < 2 || (strcmp(argv[1], "exit") && strcmp(argv[1], "entry")))
@@ -39,7 +40,8 @@ int main(int argc, char **argv)
 		if (i + 1 >= argc)
 			return usage("an option without its value");
 		if (strcmp(argv[i], "--listen") == 0) {
-			if (net_parse(&listen_at, argv[++i]) < 0)
+			listen_text = argv[++i];
+			if (net_parse(&listen_at, listen_text) < 0)
 				return usage("--listen: not ADDR:PORT");
 			have_listen = 1;
 		} else if (strcmp(argv[i], "--exit") == 0 && !exit_mode) {
@@ -72,7 +74,7 @@ int main(int argc, char **argv)
 	memset(&key, 0, sizeof(key));
 	fd = net_listen(&listen_at);
 	if (fd < 0) {
-		fprintf(stderr, "mpslink: cannot listen on %s: %s\n", argv[3], strerror(-fd));
+		fprintf(stderr, "mpslink: cannot listen on %s: %s\n", listen_text, strerror(-fd));
 		return 1;
 	}
 	fprintf(stderr, "mpslink: %s listening\n", argv[1]);

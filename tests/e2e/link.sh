@@ -198,8 +198,13 @@ exit_cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$EXIT_PID/stat"; }
 
 # The exit restarted: the next connection through the same entry works.
 restart() {
+	local i
 	kill "$EXIT_PID"
-	wait "$EXIT_PID" 2>/dev/null || true
+	# (not this subshell's child: wait cannot tell when it is gone, its port can)
+	for ((i = 0; i < 50; i++)); do
+		ip netns exec "$BED_INET" ss -Hltn "( sport = :$LPORT )" | grep -q . || break
+		sleep 0.1
+	done
 	start_exit
 	link_curl -o /dev/null "http://$BED_FAR_ADDR/bytes/$MIB?tag=$(tag lrestart)" || fail "no connection after the restart"
 }
