@@ -141,14 +141,18 @@ plug3() {
 }
 nothing() { :; }
 
+# The guest's last word on eth2's endpoint: "withdrawn" or "back" (its id changes when the
+# carrier shows up for a moment at boot, before the launcher's set_link reaches it).
+eth2_endpoint() { grep -oE "endpoint id=[0-9]+ eth2 (withdrawn|back)" "$(console_log "$VM")" | tail -n 1 | awk '{print $NF}'; }
+
 absent_at_up() {
 	local i
 	need_vm
 	for ((i = 0; i < 100; i++)); do
-		! grep -q "endpoint id=3 eth2 withdrawn" "$(console_log "$VM")" || break
+		[ "$(eth2_endpoint)" != withdrawn ] || break
 		sleep 0.05
 	done
-	grep -q "endpoint id=3 eth2 withdrawn" "$(console_log "$VM")" || fail "the guest kept the endpoint of the absent uplink"
+	[ "$(eth2_endpoint)" = withdrawn ] || fail "the guest kept the endpoint of the absent uplink"
 	watch_log | grep -q "uplink 2 (up3): up -> down (interface absent)" || fail "the launcher logged no absent uplink 2"
 	every_live_uplink
 }
