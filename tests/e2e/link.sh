@@ -9,7 +9,7 @@ source "$TOP/tests/e2e/lib.sh"
 PY=$(command -v /usr/bin/python3 || command -v python3)
 MPSLINK=${O:-$TOP/out}/bin/mpslink
 LPORT=1443 EPORT=1091
-PROXY=127.0.0.1:$EPORT
+PROXY=127.0.0.1:$EPORT # the entry, for lib.sh's curl_socks
 KEY=$BED_DIR/link.key
 EXIT_PID='' ENTRY_PID=''
 
@@ -44,18 +44,16 @@ await_listen() {
 	return 1
 }
 
-link_curl() { in_host curl -sS --max-time 60 --socks5-hostname "$PROXY" "$@"; }
-
 transfer_both_ways() {
 	local down up file resp line
 	down=$(tag ldown) up=$(tag lup)
-	link_curl -o "$BED_DIR/$down" "http://$BED_FAR_NAME/bytes/$((20 * MIB))?tag=$down"
+	curl_socks name -o "$BED_DIR/$down" "http://$BED_FAR_NAME/bytes/$((20 * MIB))?tag=$down"
 	check_download "$down" "$BED_DIR/$down" $((20 * MIB))
 	line=$(wait_report "$down")
 	[[ $(bed_field "$line" peer) == "$BED_FAR_GW":* ]] || fail "the plain server's peer was $(bed_field "$line" peer), not the exit"
 	rm -f "$BED_DIR/$down"
 	file=$(random_file "$BED_DIR/upload-20m" 20)
-	resp=$(link_curl -T "$file" "http://$BED_FAR_NAME/upload?tag=$up")
+	resp=$(curl_socks name -T "$file" "http://$BED_FAR_NAME/upload?tag=$up")
 	check_upload "$up" "$file" "$resp"
 }
 
@@ -65,7 +63,7 @@ subflows_at_exit() {
 	t=$(tag lsub)
 	bed_shape 20mbit
 	trap 'bed_unshape' EXIT
-	link_curl -o /dev/null "http://$BED_FAR_ADDR/bytes/$((32 * MIB))?tag=$t" &
+	curl_socks name -o /dev/null "http://$BED_FAR_ADDR/bytes/$((32 * MIB))?tag=$t" &
 	pid=$!
 	sleep 1.5
 	ss=$(ip netns exec "$BED_INET" ss -tniH state established "( sport = :$LPORT )")
@@ -90,7 +88,7 @@ capture_hides() {
 		pids+=($!)
 	done
 	sleep 1
-	link_curl -o "$BED_DIR/$t" "http://$BED_FAR_NAME/bytes/$MIB?tag=$t"
+	curl_socks name -o "$BED_DIR/$t" "http://$BED_FAR_NAME/bytes/$MIB?tag=$t"
 	sleep 0.5
 	kill "${pids[@]}"
 	wait "${pids[@]}" 2>/dev/null || true
@@ -108,7 +106,7 @@ flights() {
 	ip netns exec "$BED_INET" dumpcap -q -i any -f "tcp" -w "$cap" 2>/dev/null &
 	pid=$!
 	sleep 1
-	link_curl -o /dev/null "http://$BED_FAR_ADDR/bytes/1024?tag=$t"
+	curl_socks name -o /dev/null "http://$BED_FAR_ADDR/bytes/1024?tag=$t"
 	sleep 0.5
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
@@ -166,7 +164,7 @@ hostile_flood() {
 	export LINK_SOURCES="${srcs[*]}"
 	t=$(tag lflood)
 	cpu0=$(exit_cpu_ticks)
-	link_curl -o "$BED_DIR/$t" --limit-rate 4M "http://$BED_FAR_ADDR/bytes/$((20 * MIB))?tag=$t" &
+	curl_socks name -o "$BED_DIR/$t" --limit-rate 4M "http://$BED_FAR_ADDR/bytes/$((20 * MIB))?tag=$t" &
 	dl=$!
 	ip netns exec "$BED_FAR" "$PY" "$TOP/tests/e2e/link_hostile.py" flood "$BED_FAR_GW" "$LPORT" 2000 >"$BED_DIR/flood.out" &
 	out=$!
@@ -190,7 +188,7 @@ hostile_flood() {
 	closes=$(ip netns exec "$BED_FAR" "$PY" "$TOP/tests/e2e/link_hostile.py" closes "$BED_FAR_GW" "$LPORT")
 	echo "a new opening from the flooding address is closed after $closes s"
 	[ "$(echo "$closes < 0.5" | bc)" = 1 ] || fail "the flooding address is not turned away ($closes s to close)"
-	for i in 1 2; do link_curl -o /dev/null "http://$BED_FAR_ADDR/bytes/1024?tag=$(tag lafter)" || fail "the client was shut out too"; done
+	for i in 1 2; do curl_socks name -o /dev/null "http://$BED_FAR_ADDR/bytes/1024?tag=$(tag lafter)" || fail "the client was shut out too"; done
 }
 
 # The exit's CPU time so far, its ended children's included (clock ticks).
@@ -206,7 +204,7 @@ restart() {
 		sleep 0.1
 	done
 	start_exit
-	link_curl -o /dev/null "http://$BED_FAR_ADDR/bytes/$MIB?tag=$(tag lrestart)" || fail "no connection after the restart"
+	curl_socks name -o /dev/null "http://$BED_FAR_ADDR/bytes/$MIB?tag=$(tag lrestart)" || fail "no connection after the restart"
 }
 
 # Two exits, the first one silent (SYNs dropped): a connection goes to the second within 2 s.
