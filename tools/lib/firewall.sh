@@ -107,16 +107,17 @@ uplink_bytes() {
 # An accept in our table does not stop another table's drop: a packet must pass every base
 # chain of the forward hook. Docker (iptables, FORWARD policy DROP) provides DOCKER-USER for
 # exceptions; a plain FORWARD DROP gets ours at its top. Prints "TOOL CHAIN", or "none".
+# (No grep -q after a listing: under pipefail, a lister cut off by SIGPIPE fails the test.)
 firewall_chain() {
 	if command -v iptables >/dev/null 2>&1; then
 		if iptables -w 5 -n -L DOCKER-USER >/dev/null 2>&1; then
 			echo "iptables DOCKER-USER"
-		elif iptables -w 5 -n -L FORWARD 2>/dev/null | head -n1 | grep -q 'policy DROP'; then
+		elif iptables -w 5 -n -L FORWARD 2>/dev/null | awk 'NR == 1 && /policy DROP/ { f = 1 } END { exit !f }'; then
 			echo "iptables FORWARD"
 		fi
 	elif nft list chain ip filter DOCKER-USER >/dev/null 2>&1; then
 		echo "nft DOCKER-USER"
-	elif nft list chain ip filter FORWARD 2>/dev/null | grep -q 'policy drop'; then
+	elif nft list chain ip filter FORWARD 2>/dev/null | grep 'policy drop' >/dev/null; then
 		echo "nft FORWARD"
 	fi | grep . || echo none
 }
@@ -152,7 +153,7 @@ other_forward_drops() {
 	local family table
 	while read -r _ family table; do
 		[[ $table != mpsocks_* ]] || continue
-		nft list table "$family" "$table" 2>/dev/null | grep -q 'hook forward.*policy drop' && return 0
+		nft list table "$family" "$table" 2>/dev/null | grep 'hook forward.*policy drop' >/dev/null && return 0
 	done < <(nft list tables 2>/dev/null)
 	return 1
 }

@@ -61,7 +61,7 @@ check_network_free() {
 			die "subnet ${SUBNETS[i]} is in use on this host; use another --name"
 		[ -z "$(ip -4 route show table "${TABLES[i]}" 2>/dev/null)" ] ||
 			die "routing table ${TABLES[i]} is in use; use another --name"
-		! ip -4 rule show 2>/dev/null | grep -q "^${TABLES[i]}:" ||
+		! ip -4 rule show 2>/dev/null | grep "^${TABLES[i]}:" >/dev/null ||
 			die "ip rule priority ${TABLES[i]} is in use; use another --name"
 		[ -z "${SUBNETS6[i]}" ] || [ -z "$(ip -6 -o addr show to "${SUBNETS6[i]}" 2>/dev/null)" ] ||
 			die "subnet ${SUBNETS6[i]} is in use on this host; use another --name"

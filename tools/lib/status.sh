@@ -58,7 +58,7 @@ status_once() {
 	if socks_answers "$addr" "$PORT"; then sockd_ok="yes: socks5h://$addr:$PORT"; else rc=1; fi
 	guest_ok=no
 	if [ -n "$pid" ] && [ -S "$state/qmp.sock" ] && [ -w "$state/qmp.sock" ] &&
-		qmp "$state/qmp.sock" query-status | grep -q '"status": *"running"'; then
+		qmp "$state/qmp.sock" query-status | grep '"status": *"running"' >/dev/null; then
 		guest_ok="yes (QMP: running)"
 	elif [ -n "$pid" ] && [ "$sockd_ok" != no ]; then
 		guest_ok="yes (its sockd answers)"
