@@ -1,10 +1,13 @@
 /* entry.c: see entry.h. */
 #include "entry.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -16,6 +19,47 @@
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
 #endif
+
+/* Shared by the entry and its children (MAP_SHARED): single-word stores, a race only ever
+ * delays what the state file shows by one change. */
+struct shared {
+	struct exit_seen seen[LINK_KEYS_MAX];
+	int serving;           /* the exit of the latest connection carried; -1: none yet */
+	unsigned generation;   /* bumped on every change, for the state file's writer */
+};
+
+static time_t now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+const char *exit_state_word(enum exit_state s)
+{
+	switch (s) {
+	case EXIT_UP:
+		return "up";
+	case EXIT_NO_ANSWER:
+		return "no-answer";
+	case EXIT_REFUSED_KEY:
+		return "refused-key";
+	case EXIT_PLAIN_SOCKS:
+		return "plain-socks";
+	default:
+		return "untried";
+	}
+}
+
+static void note(struct shared *sh, int i, enum exit_state s)
+{
+	if (sh->seen[i].state != s)
+		sh->generation++;
+	sh->seen[i].state = s;
+	if (s != EXIT_UP)
+		sh->seen[i].failed_at = now_s();
+}
 
 /* Reads exactly LEN bytes: 0 or -EIO. */
 static int read_exact(int fd, unsigned char *buf, size_t len)
@@ -67,8 +111,83 @@ static void socks_reply(int fd, unsigned char code)
 	send(fd, r, sizeof(r), MSG_NOSIGNAL);
 }
 
+/* Connect and handshake to A within SECONDS into C: the link's fd, or -(the exit's state). */
+static int open_link(struct link_conn *c, const struct net_addr *a, const struct net_addr *from,
+		     struct link_tls *t, int seconds)
+{
+	struct timeval tv = { .tv_sec = seconds };
+	int fd, err;
+
+	fd = net_connect_from(a, from, IPPROTO_MPTCP, seconds);
+	if (fd < 0)
+		return -EXIT_NO_ANSWER;
+	/* A deadline on the handshake's reads: a silent exit is given up after SECONDS. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	err = link_conn_handshake(c, t, fd);
+	tv.tv_sec = 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (err == 0)
+		return fd;
+	link_conn_free(c);
+	close(fd);
+	/* Dropped during the handshake: it is there, but the key is not its key. */
+	return err == -EACCES ? -EXIT_REFUSED_KEY : -EXIT_NO_ANSWER;
+}
+
+enum exit_state entry_probe(const struct net_addr *a, const struct net_addr *from, struct link_tls *t, int seconds)
+{
+	struct link_conn c;
+	struct timeval tv = { .tv_sec = seconds };
+	unsigned char answer[2];
+	int fd = open_link(&c, a, from, t, seconds);
+
+	if (fd == -EXIT_REFUSED_KEY) {
+		/* A plain SOCKS5 server answers a greeting (no authentication offered); ours never. */
+		fd = net_connect_from(a, from, IPPROTO_TCP, seconds);
+		if (fd < 0)
+			return EXIT_REFUSED_KEY;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (send(fd, "\x05\x01\x00", 3, MSG_NOSIGNAL) == 3 && read_exact(fd, answer, 2) == 0 && answer[0] == 5) {
+			close(fd);
+			return EXIT_PLAIN_SOCKS;
+		}
+		close(fd);
+		return EXIT_REFUSED_KEY;
+	}
+	if (fd < 0)
+		return (enum exit_state)-fd;
+	link_conn_close_write(&c);
+	link_conn_free(&c);
+	close(fd);
+	return EXIT_UP;
+}
+
+/* The first exit to answer, those that failed lately last: its index with C open, or -1. */
+static int pick_exit(struct link_conn *c, struct entry_exits *ex, struct shared *sh, int *link)
+{
+	time_t now = now_s();
+	int pass, i, fd;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < ex->n; i++) {
+			struct exit_seen *s = &sh->seen[i];
+			bool lately = s->state != EXIT_UP && s->failed_at && now - s->failed_at < ex->retry_seconds;
+			if (lately != (pass == 1))
+				continue;
+			fd = open_link(c, &ex->addr[i], NULL, &ex->tls[i], ex->seconds);
+			if (fd >= 0) {
+				note(sh, i, EXIT_UP);
+				*link = fd;
+				return i;
+			}
+			note(sh, i, (enum exit_state)-fd);
+		}
+	}
+	return -1;
+}
+
 /* One client connection, in its own process: the exit status. */
-static int serve_one(int fd, struct link_tls *t, const struct entry_exits *ex)
+static int serve_one(int fd, struct entry_exits *ex, struct shared *sh)
 {
 	struct link_request req;
 	struct link_conn c;
@@ -83,26 +202,14 @@ static int serve_one(int fd, struct link_tls *t, const struct entry_exits *ex)
 			socks_reply(fd, (unsigned char)code);
 		return 1;
 	}
-	for (i = 0; i < ex->n; i++) {
-		link = net_connect(&ex->addr[i], IPPROTO_MPTCP, ex->seconds);
-		if (link < 0)
-			continue;
-		/* A deadline on the handshake's reads: a silent exit (wrong key, not an exit) is
-		 * given up after ex->seconds and the next one is tried. */
-		struct timeval tv = { .tv_sec = ex->seconds };
-		setsockopt(link, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		code = link_conn_handshake(&c, t, link);
-		tv.tv_sec = 0;
-		setsockopt(link, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		if (code == 0)
-			break;
-		link_conn_free(&c);
-		close(link);
-		link = -1;
-	}
-	if (link < 0) {
+	i = pick_exit(&c, ex, sh, &link);
+	if (i < 0) {
 		socks_reply(fd, 1);
 		return 1;
+	}
+	if (sh->serving != i) {
+		sh->serving = i;
+		sh->generation++;
 	}
 	len = link_request_write(&req, buf);
 	if (link_conn_write(&c, buf, len) < 0 || link_conn_read(&c, &status, 1) != 1) {
@@ -117,25 +224,79 @@ static int serve_one(int fd, struct link_tls *t, const struct entry_exits *ex)
 	return code < 0;
 }
 
-int entry_serve(int listen_fd, struct link_tls *t, const struct entry_exits *ex)
+/* A line per exit: "ADDR:PORT STATE" and " serving" on the one in use, padded to a fixed
+ * width so that a rewrite in place never leaves a longer old line's tail. */
+#define STATE_LINE 72
+static void write_state(const struct entry_exits *ex, const struct shared *sh)
 {
-	int fd;
-	pid_t pid;
+	char text[LINK_KEYS_MAX * STATE_LINE], addr[INET6_ADDRSTRLEN];
+	int i, n;
 
+	if (ex->state_fd < 0)
+		return;
+	for (i = 0; i < ex->n; i++) {
+		const struct sockaddr_storage *ss = &ex->addr[i].ss;
+		net_peer_text(ss, addr, sizeof(addr));
+		n = snprintf(text + i * STATE_LINE, STATE_LINE, "%s%s%s:%u %s%s", ss->ss_family == AF_INET6 ? "[" : "", addr,
+			     ss->ss_family == AF_INET6 ? "]" : "",
+			     ntohs(ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
+							     : ((const struct sockaddr_in *)ss)->sin_port),
+			     exit_state_word(sh->seen[i].state), sh->serving == i ? " serving" : "");
+		memset(text + i * STATE_LINE + n, ' ', (size_t)(STATE_LINE - 1 - n));
+		text[(i + 1) * STATE_LINE - 1] = '\n';
+	}
+	if (pwrite(ex->state_fd, text, (size_t)(ex->n * STATE_LINE), 0) < 0)
+		fprintf(stderr, "mpslink: writing the state file failed: %s\n", strerror(errno));
+}
+
+/* Probes, in a child each, the exits that failed more than retry_seconds ago. */
+static void probe_failed(struct entry_exits *ex, struct shared *sh)
+{
+	time_t now = now_s();
+	int i;
+
+	for (i = 0; i < ex->n; i++) {
+		struct exit_seen *s = &sh->seen[i];
+		if (s->state == EXIT_UP || s->state == EXIT_UNTRIED || now - s->failed_at < ex->retry_seconds)
+			continue;
+		s->failed_at = now; /* the next probe after another retry_seconds */
+		if (fork() == 0)
+			_exit((note(sh, i, entry_probe(&ex->addr[i], NULL, &ex->tls[i], ex->seconds)), 0));
+	}
+}
+
+int entry_serve(int listen_fd, struct entry_exits *ex)
+{
+	struct shared *sh;
+	unsigned written = ~0u;
+	struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+	int fd;
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		return -errno;
+	memset(sh, 0, sizeof(*sh));
+	sh->serving = -1;
 	signal(SIGPIPE, SIG_IGN);
 	/* Children are not waited for one by one: none of their statuses matters here. */
 	signal(SIGCHLD, SIG_IGN);
 	for (;;) {
+		if (written != sh->generation) {
+			written = sh->generation;
+			write_state(ex, sh);
+		}
+		probe_failed(ex, sh);
+		if (poll(&p, 1, 1000) <= 0)
+			continue;
 		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE)
+			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE || errno == EAGAIN)
 				continue;
 			return -errno;
 		}
-		pid = fork();
-		if (pid == 0) {
+		if (fork() == 0) {
 			close(listen_fd);
-			_exit(serve_one(fd, t, ex));
+			_exit(serve_one(fd, ex, sh));
 		}
 		close(fd);
 	}

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dest.h"
 #include "net.h"
 #include "pump.h"
 #include "request.h"
@@ -82,6 +83,15 @@ static void count_failure(struct penalty *tab, const struct sockaddr_storage *wh
 	s->last = now;
 }
 
+/* A: connected in plain TCP within SECONDS: the fd, or -EPERM where the exit never goes
+ * (dest.h), or -errno. */
+static int connect_allowed(const struct net_addr *a, int seconds)
+{
+	if (!link_dest_public((const struct sockaddr *)&a->ss) || link_dest_is_own((const struct sockaddr *)&a->ss))
+		return -EPERM;
+	return net_connect(a, IPPROTO_TCP, seconds);
+}
+
 /* The request's server, connected in plain TCP: the fd, or -(a SOCKS5 reply code). */
 static int connect_target(const struct link_request *req, int seconds)
 {
@@ -104,7 +114,7 @@ static int connect_target(const struct link_request *req, int seconds)
 			in6->sin6_port = htons(req->port);
 			a.len = sizeof(*in6);
 		}
-		fd = net_connect(&a, IPPROTO_TCP, seconds);
+		fd = connect_allowed(&a, seconds);
 	} else {
 		snprintf(port, sizeof(port), "%u", req->port);
 		if (getaddrinfo((const char *)req->addr, port, &hints, &res) != 0)
@@ -112,7 +122,7 @@ static int connect_target(const struct link_request *req, int seconds)
 		for (ai = res; ai; ai = ai->ai_next) {
 			memcpy(&a.ss, ai->ai_addr, ai->ai_addrlen);
 			a.len = ai->ai_addrlen;
-			fd = net_connect(&a, IPPROTO_TCP, seconds);
+			fd = connect_allowed(&a, seconds);
 			if (fd >= 0)
 				break;
 		}
@@ -121,6 +131,8 @@ static int connect_target(const struct link_request *req, int seconds)
 	if (fd >= 0)
 		return fd;
 	switch (fd) {
+	case -EPERM:
+		return -2; /* not allowed by the ruleset */
 	case -ENETUNREACH:
 		return -3;
 	case -EHOSTUNREACH:

@@ -50,24 +50,41 @@ int link_key_parse(struct link_key *key, const char *text, size_t len)
 	return 0;
 }
 
-int link_key_read(struct link_key *key, int fd)
+int link_keys_read(struct link_key *keys, int n, int fd)
 {
-	char buf[128];
+	char buf[LINK_KEYS_MAX * (LINK_KEY_TEXT_LEN + 2) + 1];
 	size_t len = 0;
-	ssize_t n;
-	int err;
+	ssize_t r;
+	char *line, *nl, *end;
+	int i = 0, err = 0;
 
 	while (len < sizeof(buf)) {
-		n = read(fd, buf + len, sizeof(buf) - len);
-		if (n < 0 && errno == EINTR)
+		r = read(fd, buf + len, sizeof(buf) - len);
+		if (r < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
+		if (r < 0)
 			return -errno;
-		if (n == 0)
+		if (r == 0)
 			break;
-		len += (size_t)n;
+		len += (size_t)r;
 	}
-	err = len < sizeof(buf) ? link_key_parse(key, buf, len) : -EINVAL;
+	if (len == sizeof(buf) || n < 1 || n > LINK_KEYS_MAX)
+		err = -EINVAL;
+	end = buf + len;
+	for (line = buf; !err && line < end; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		if (!nl)
+			nl = end;
+		if (nl == line)
+			continue; /* an empty line: nothing */
+		err = i < n ? link_key_parse(&keys[i++], line, (size_t)(nl - line)) : -EINVAL;
+	}
+	/* One key for every exit, or one line per exit in their order. */
+	if (!err && i == 1)
+		for (; i < n; i++)
+			keys[i] = keys[0];
+	if (!err && i != n)
+		err = -EINVAL;
 	memset(buf, 0, sizeof(buf));
 	return err;
 }

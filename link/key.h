@@ -17,7 +17,10 @@ struct link_key {
 
 /* 0, or -EINVAL when TEXT (LEN bytes) is not 43 base64url characters. */
 int link_key_parse(struct link_key *key, const char *text, size_t len);
-/* Reads the key's text from FD (a 0600 file or a pipe: never a command line): 0 or -errno. */
-int link_key_read(struct link_key *key, int fd);
+#define LINK_KEYS_MAX 8
+
+/* Reads N keys' text from FD (a 0600 file or a pipe: never a command line), one line per key,
+ * or a single line for all N: 0, or -EINVAL (wrong count or form), or -errno. */
+int link_keys_read(struct link_key *keys, int n, int fd);
 
 #endif

@@ -80,6 +80,11 @@ int net_listen(const struct net_addr *a)
 
 int net_connect(const struct net_addr *a, int proto, int seconds)
 {
+	return net_connect_from(a, NULL, proto, seconds);
+}
+
+int net_connect_from(const struct net_addr *a, const struct net_addr *from, int proto, int seconds)
+{
 	int one = 1, fd, err = 0, flags;
 	socklen_t elen = sizeof(err);
 	struct pollfd p;
@@ -90,6 +95,10 @@ int net_connect(const struct net_addr *a, int proto, int seconds)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (from && bind(fd, (const struct sockaddr *)&from->ss, from->len) < 0) {
+		err = -errno;
+		goto fail;
+	}
 	flags = fcntl(fd, F_GETFL);
 	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) < 0) {

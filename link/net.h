@@ -19,6 +19,8 @@ int net_listen(const struct net_addr *a);
 /* A socket of PROTO (IPPROTO_MPTCP or IPPROTO_TCP) connected to A within SECONDS, with
  * TCP_NODELAY (a record never waits for the previous one's ACK): the fd or -errno. */
 int net_connect(const struct net_addr *a, int proto, int seconds);
+/* The same from local address FROM (port 0: any). */
+int net_connect_from(const struct net_addr *a, const struct net_addr *from, int proto, int seconds);
 /* The peer's address, printable, into BUF (at least INET6_ADDRSTRLEN). */
 void net_peer_text(const struct sockaddr_storage *ss, char *buf, size_t len);
 

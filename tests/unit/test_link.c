@@ -1,10 +1,14 @@
 /* Unit tests of the link's pure parts: the request that follows the handshake (link/request.c)
- * and the key's one line of text (link/key.c). */
+ * the key's one line of text (link/key.c) and where the exit never connects (link/dest.c). */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "dest.h"
 #include "key.h"
 #include "request.h"
 
@@ -54,8 +58,62 @@ static void keys(struct check *c)
 	CHECK(c, "another key, another identity", link_key_parse(&k2, "AQECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", 43) == 0 &&
 						 memcmp(k.id, k2.id, LINK_ID_LEN) != 0);
 	CHECK(c, "read from a pipe", pipe(p) == 0 && write(p[1], good, strlen(good)) == (ssize_t)strlen(good) &&
-					     close(p[1]) == 0 && link_key_read(&k, p[0]) == 0 && k.psk[5] == 5);
+					     close(p[1]) == 0 && link_keys_read(&k, 1, p[0]) == 0 && k.psk[5] == 5);
 	close(p[0]);
+}
+
+/* link_keys_read on TEXT through a pipe, for N exits. */
+static int keys_from(struct link_key *ks, int n, const char *text)
+{
+	int p[2], err;
+
+	if (pipe(p) < 0 || write(p[1], text, strlen(text)) != (ssize_t)strlen(text))
+		return -EIO;
+	close(p[1]);
+	err = link_keys_read(ks, n, p[0]);
+	close(p[0]);
+	return err;
+}
+
+static void key_lines(struct check *c)
+{
+	struct link_key ks[3];
+	static const char a[] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", b[] = "AQECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+	char text[200];
+
+	snprintf(text, sizeof(text), "%s\n%s\n", a, b);
+	CHECK(c, "a line per exit: each exit its own key", keys_from(ks, 2, text) == 0 && ks[0].psk[0] == 0 && ks[1].psk[0] == 1);
+	snprintf(text, sizeof(text), "%s\n", a);
+	CHECK(c, "one line for three exits: the same key for each", keys_from(ks, 3, text) == 0 && ks[2].psk[0] == 0 &&
+									    memcmp(ks[0].id, ks[2].id, LINK_ID_LEN) == 0);
+	snprintf(text, sizeof(text), "%s\n%s\n", a, b);
+	CHECK(c, "two lines for three exits: -EINVAL", keys_from(ks, 3, text) == -EINVAL);
+	CHECK(c, "two lines for one exit: -EINVAL", keys_from(ks, 1, text) == -EINVAL);
+	CHECK(c, "nothing: -EINVAL", keys_from(ks, 1, "") == -EINVAL);
+	snprintf(text, sizeof(text), "%s\nnot a key\n", a);
+	CHECK(c, "a bad second line: -EINVAL", keys_from(ks, 2, text) == -EINVAL);
+}
+
+static bool public(const char *text)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6 };
+
+	if (inet_pton(AF_INET, text, &in.sin_addr) == 1)
+		return link_dest_public((struct sockaddr *)&in);
+	inet_pton(AF_INET6, text, &in6.sin6_addr);
+	return link_dest_public((struct sockaddr *)&in6);
+}
+
+static void destinations(struct check *c)
+{
+	CHECK(c, "an address on the internet: allowed", public("93.184.216.34") && public("2001:db8::1"));
+	CHECK(c, "a private network: allowed (the exit's LAN is the user's)", public("10.1.2.3") && public("192.168.0.1"));
+	CHECK(c, "loopback: refused", !public("127.0.0.1") && !public("127.9.9.9") && !public("::1"));
+	CHECK(c, "the metadata service (link-local): refused", !public("169.254.169.254") && !public("fe80::1"));
+	CHECK(c, "unspecified, multicast, broadcast: refused", !public("0.0.0.0") && !public("::") && !public("224.0.0.1") &&
+								       !public("255.255.255.255") && !public("ff02::1"));
+	CHECK(c, "loopback as v4-mapped IPv6: refused", !public("::ffff:127.0.0.1") && public("::ffff:93.184.216.34"));
 }
 
 int main(void)
@@ -64,5 +122,7 @@ int main(void)
 
 	requests(&c);
 	keys(&c);
+	key_lines(&c);
+	destinations(&c);
 	return CHECK_DONE(&c);
 }
