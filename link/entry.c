@@ -111,17 +111,19 @@ static void socks_reply(int fd, unsigned char code)
 	send(fd, r, sizeof(r), MSG_NOSIGNAL);
 }
 
-/* Connect and handshake to A within SECONDS into C: the link's fd, or -(the exit's state). */
+/* Connect within SECONDS and handshake within HS_SECONDS to A into C: the link's fd, or -(the
+ * exit's state). */
 static int open_link(struct link_conn *c, const struct net_addr *a, const struct net_addr *from,
-		     struct link_tls *t, int seconds)
+		     struct link_tls *t, int seconds, int hs_seconds)
 {
-	struct timeval tv = { .tv_sec = seconds };
+	struct timeval tv = { .tv_sec = hs_seconds };
 	int fd, err;
 
+	c->proven = NULL;
 	fd = net_connect_from(a, from, IPPROTO_MPTCP, seconds);
 	if (fd < 0)
 		return -EXIT_NO_ANSWER;
-	/* A deadline on the handshake's reads: a silent exit is given up after SECONDS. */
+	/* A deadline on the handshake's reads: a silent exit is given up after HS_SECONDS. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	err = link_conn_handshake(c, t, fd);
 	tv.tv_sec = 0;
@@ -139,7 +141,7 @@ enum exit_state entry_probe(const struct net_addr *a, const struct net_addr *fro
 	struct link_conn c;
 	struct timeval tv = { .tv_sec = seconds };
 	unsigned char answer[2];
-	int fd = open_link(&c, a, from, t, seconds);
+	int fd = open_link(&c, a, from, t, seconds, seconds);
 
 	if (fd == -EXIT_REFUSED_KEY) {
 		/* A plain SOCKS5 server answers a greeting (no authentication offered); ours never. */
@@ -174,7 +176,7 @@ static int pick_exit(struct link_conn *c, struct entry_exits *ex, struct shared 
 			bool lately = s->state != EXIT_UP && s->failed_at && now - s->failed_at < ex->retry_seconds;
 			if (lately != (pass == 1))
 				continue;
-			fd = open_link(c, &ex->addr[i], NULL, &ex->tls[i], ex->seconds);
+			fd = open_link(c, &ex->addr[i], NULL, &ex->tls[i], ex->seconds, ex->handshake_seconds);
 			if (fd >= 0) {
 				note(sh, i, EXIT_UP);
 				*link = fd;
@@ -220,6 +222,10 @@ static int serve_one(int fd, struct entry_exits *ex, struct shared *sh)
 	if (status != 0)
 		return 1;
 	code = link_pump(&c, fd);
+	if (code == -EIO)
+		fprintf(stderr, "mpslink: a connection through exit %d broke: TLS error -0x%04x\n", i + 1, -c.tls_error);
+	else if (code < 0)
+		fprintf(stderr, "mpslink: a connection through exit %d: its client side broke: %s\n", i + 1, strerror(errno));
 	link_conn_free(&c);
 	return code < 0;
 }

@@ -23,7 +23,8 @@ struct entry_exits {
 	struct net_addr addr[LINK_KEYS_MAX];
 	struct link_tls tls[LINK_KEYS_MAX]; /* each exit has its own key */
 	int n;
-	int seconds;       /* connect + handshake to one exit before the next is tried */
+	int seconds;       /* to connect to one exit before the next is tried */
+	int handshake_seconds; /* then for its handshake (a loaded appliance is slow at it) */
 	int retry_seconds; /* how often a failed exit is probed */
 	int state_fd;      /* -1, or a file that gets a line per exit on every change */
 };

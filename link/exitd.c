@@ -18,6 +18,18 @@
 #include "request.h"
 
 #define EXIT_UNPROVEN 3 /* a child's status: the peer did not prove the key */
+
+/* In a connection's child: whether its peer proved the key (tls.h), for the deadline's
+ * handler (a signal handler sees only globals). */
+static volatile sig_atomic_t child_proven;
+
+/* The deadline: a peer that proved the key and is merely slow (a loaded appliance) is no
+ * stranger; one that did not is a failure of its address. */
+static void on_deadline(int sig)
+{
+	(void)sig;
+	_exit(child_proven ? 1 : EXIT_UNPROVEN);
+}
 #define PENALTY_SLOTS 1024
 
 struct penalty {
@@ -155,9 +167,11 @@ static int serve_one(int fd, struct link_tls *t, const struct exitd_limits *lim)
 	int n, target;
 	unsigned char status = 0;
 
+	signal(SIGALRM, on_deadline);
 	alarm((unsigned)lim->handshake_seconds);
+	c.proven = &child_proven;
 	if (link_conn_handshake(&c, t, fd) < 0)
-		return EXIT_UNPROVEN;
+		return child_proven ? 1 : EXIT_UNPROVEN;
 	for (;;) {
 		n = link_request_parse(&req, buf, have);
 		if (n > 0)
@@ -179,6 +193,10 @@ static int serve_one(int fd, struct link_tls *t, const struct exitd_limits *lim)
 	if (have > (size_t)n && send(target, buf + n, have - (size_t)n, MSG_NOSIGNAL) < 0)
 		return 1;
 	n = link_pump(&c, target);
+	if (n == -EIO)
+		fprintf(stderr, "mpslink: a connection broke on the link: TLS error -0x%04x\n", -c.tls_error);
+	else if (n < 0)
+		fprintf(stderr, "mpslink: a connection's server side broke: %s\n", strerror(errno));
 	link_conn_free(&c);
 	return n < 0;
 }
@@ -194,8 +212,8 @@ static void reap(struct child *kids, int *nkids, struct penalty *tab, const stru
 		for (i = 0; i < *nkids; i++) {
 			if (kids[i].pid != pid)
 				continue;
-			/* Killed by the deadline's SIGALRM, or unproven: a failure of that address. */
-			if ((WIFEXITED(st) && WEXITSTATUS(st) == EXIT_UNPROVEN) || (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM))
+			/* Unproven, by a failed handshake or the deadline: a failure of that address. */
+			if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_UNPROVEN)
 				count_failure(tab, &kids[i].who, lim);
 			kids[i] = kids[--*nkids];
 			break;

@@ -2,6 +2,7 @@
  *   mpslink exit  --listen ADDR:PORT [--key-fd N]
  *   mpslink entry --listen ADDR:PORT --exit ADDR:PORT [--exit ADDR:PORT]... [--state FILE] [--key-fd N]
  *   mpslink probe --exit ADDR:PORT [--bind ADDR] [--key-fd N]
+ *   mpslink speed      (the AEADs' speed here: speed.h)
  * Keys are read from file descriptor N (default 0), one line of 43 characters of base64url per
  * exit (or one for all): never from the command line. Started as root, it binds, then runs as
  * nobody (65534). probe prints one word (entry.h's) and exits 0 only for "up". */
@@ -17,6 +18,7 @@
 #include "exitd.h"
 #include "key.h"
 #include "net.h"
+#include "speed.h"
 
 #define NOBODY 65534
 
@@ -43,7 +45,7 @@ static int drop_root(void)
 int main(int argc, char **argv)
 {
 	struct net_addr listen_at, from;
-	struct entry_exits ex = { .seconds = 2, .retry_seconds = 10, .state_fd = -1 };
+	struct entry_exits ex = { .seconds = 2, .handshake_seconds = 10, .retry_seconds = 10, .state_fd = -1 };
 	struct exitd_limits lim = { .handshake_seconds = 5, .connect_seconds = 10, .max_children = 512,
 				    .max_failures = 10, .penalty_seconds = 30 };
 	struct link_key keys[LINK_KEYS_MAX];
@@ -52,6 +54,8 @@ int main(int argc, char **argv)
 	enum mode mode;
 	char *end;
 
+	if (argc == 2 && strcmp(argv[1], "speed") == 0)
+		return link_speed(1.0) == 0 ? 0 : 1;
 	if (argc < 2)
 		return usage("the first word is exit, entry or probe");
 	if (strcmp(argv[1], "exit") == 0)
@@ -76,8 +80,13 @@ int main(int argc, char **argv)
 			if (net_parse(&ex.addr[ex.n++], argv[++i]) < 0)
 				return usage("--exit: not ADDR:PORT");
 		} else if (strcmp(argv[i], "--bind") == 0 && mode == MODE_PROBE) {
-			if (net_parse(&from, argv[++i]) < 0)
-				return usage("--bind: not ADDR:0");
+			const char *text = argv[++i];
+			char at[80];
+			/* An address without a port: any port of it. */
+			snprintf(at, sizeof(at), strchr(text, ':') ? "[%s]:1" : "%s:1", text);
+			if (net_parse(&from, at) < 0)
+				return usage("--bind: not an address");
+			((struct sockaddr_in *)&from.ss)->sin_port = 0; /* (sin6_port: the same place) */
 			have_from = 1;
 		} else if (strcmp(argv[i], "--state") == 0 && mode == MODE_ENTRY) {
 			state = argv[++i];
@@ -111,7 +120,7 @@ int main(int argc, char **argv)
 		printf("%s\n", exit_state_word(s));
 		return s == EXIT_UP ? 0 : 1;
 	}
-	fd = net_listen(&listen_at);
+	fd = net_listen(&listen_at, IPPROTO_MPTCP);
 	if (fd < 0) {
 		fprintf(stderr, "mpslink: cannot listen on %s: %s\n", listen_text, strerror(-fd));
 		return 1;

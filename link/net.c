@@ -60,12 +60,12 @@ int net_parse(struct net_addr *a, const char *text)
 	return 0;
 }
 
-int net_listen(const struct net_addr *a)
+int net_listen(const struct net_addr *a, int proto)
 {
 	int one = 1, fd, err;
 
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP);
-	if (fd < 0 && (errno == EPROTONOSUPPORT || errno == EINVAL || errno == ENOPROTOOPT))
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, proto);
+	if (fd < 0 && proto == IPPROTO_MPTCP && (errno == EPROTONOSUPPORT || errno == EINVAL || errno == ENOPROTOOPT))
 		fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd < 0)
 		return -errno;

@@ -14,8 +14,9 @@ struct net_addr {
 
 /* "1.2.3.4:80" or "[2001:db8::1]:80" into A: 0 or -EINVAL. */
 int net_parse(struct net_addr *a, const char *text);
-/* A listening MPTCP socket (plain TCP where MPTCP is refused): the fd or -errno. */
-int net_listen(const struct net_addr *a);
+/* A listening socket of PROTO: IPPROTO_MPTCP (plain TCP where MPTCP is refused) or
+ * IPPROTO_TCP: the fd or -errno. */
+int net_listen(const struct net_addr *a, int proto);
 /* A socket of PROTO (IPPROTO_MPTCP or IPPROTO_TCP) connected to A within SECONDS, with
  * TCP_NODELAY (a record never waits for the previous one's ACK): the fd or -errno. */
 int net_connect(const struct net_addr *a, int proto, int seconds);

@@ -16,7 +16,7 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return -EIO;
+			return -EPIPE;
 		p += n;
 		len -= (size_t)n;
 	}
@@ -51,7 +51,7 @@ int link_pump(struct link_conn *c, int plain)
 				shutdown(plain, SHUT_WR);
 				from_link = false;
 			} else if (write_all(plain, buf, (size_t)n) < 0) {
-				return -EIO;
+				return -EPIPE;
 			}
 			continue;
 		}
@@ -60,7 +60,7 @@ int link_pump(struct link_conn *c, int plain)
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r < 0)
-				return -EIO;
+				return -EPIPE;
 			if (r == 0) {
 				link_conn_close_write(c);
 				from_plain = false;

@@ -5,7 +5,8 @@
 
 #include "tls.h"
 
-/* Until both directions are done: 0, or -EIO when either side broke. */
+/* Until both directions are done: 0, or -EIO when the link broke (c->tls_error says how),
+ * -EPIPE when the plain socket did (errno says how). */
 int link_pump(struct link_conn *c, int plain);
 
 #endif

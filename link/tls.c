@@ -83,11 +83,19 @@ int link_conn_handshake(struct link_conn *c, struct link_tls *t, int fd)
 	mbedtls_ssl_init(&c->ssl);
 	c->fd = fd;
 	c->established = false;
+	c->tls_error = 0;
+	/* (c->proven is the caller's) */
 	c->silent = mbedtls_ssl_conf_get_endpoint(&t->conf) == MBEDTLS_SSL_IS_SERVER;
 	if (mbedtls_ssl_setup(&c->ssl, &t->conf) != 0)
 		return -EIO;
 	mbedtls_ssl_set_bio(&c->ssl, c, send_cb, recv_cb, NULL);
-	ret = mbedtls_ssl_handshake(&c->ssl);
+	/* Step by step: the server's state passes CLIENT_HELLO only when the hello's PSK binder
+	 * verified, which proves the key before the slow rest (X25519, the peer's Finished). */
+	do {
+		ret = mbedtls_ssl_handshake_step(&c->ssl);
+		if (c->proven && c->ssl.MBEDTLS_PRIVATE(state) > MBEDTLS_SSL_CLIENT_HELLO)
+			*c->proven = 1;
+	} while (ret == 0 && !mbedtls_ssl_is_handshake_over(&c->ssl));
 	if (ret == 0) {
 		c->established = true;
 		return 0;
@@ -116,8 +124,10 @@ int link_conn_write(struct link_conn *c, const void *buf, size_t len)
 
 	while (len > 0) {
 		n = mbedtls_ssl_write(&c->ssl, p, len);
-		if (n < 0)
+		if (n < 0) {
+			c->tls_error = n;
 			return -EIO;
+		}
 		p += n;
 		len -= (size_t)n;
 	}
@@ -137,6 +147,7 @@ int link_conn_read(struct link_conn *c, void *buf, size_t len)
 		/* A TLS 1.3 server may send tickets after the handshake: not data, read on. */
 		if (n == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET || n == MBEDTLS_ERR_SSL_WANT_READ)
 			continue;
+		c->tls_error = n;
 		return -EIO;
 	}
 }

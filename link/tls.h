@@ -5,6 +5,7 @@
 #ifndef LINK_TLS_H
 #define LINK_TLS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -25,6 +26,10 @@ struct link_conn {
 	int fd;
 	bool established; /* the handshake succeeded: from now on alerts may be sent */
 	bool silent;      /* the exit's side: no alert to an unproven peer */
+	/* The exit's side, if not NULL: set to 1 once the peer's ClientHello carried a valid PSK
+	 * binder (it holds the key), before the handshake ends. */
+	volatile sig_atomic_t *proven;
+	int tls_error; /* mbedTLS's code of the last failed read or write (for the log) */
 };
 
 /* The configuration of one end (MBEDTLS_SSL_IS_CLIENT: the entry, _SERVER: the exit): 0 or
@@ -32,8 +37,8 @@ struct link_conn {
 int link_tls_init(struct link_tls *t, int endpoint, const struct link_key *key);
 void link_tls_free(struct link_tls *t);
 
-/* Runs the handshake on connected socket FD (blocking): 0, or -EACCES when the peer did not
- * prove the key (or is no link peer), -EIO otherwise. */
+/* Runs the handshake on connected socket FD (blocking), C->proven set beforehand (or NULL):
+ * 0, or -EACCES when the peer did not prove the key (or is no link peer), -EIO otherwise. */
 int link_conn_handshake(struct link_conn *c, struct link_tls *t, int fd);
 /* All of BUF, or -EIO. */
 int link_conn_write(struct link_conn *c, const void *buf, size_t len);
