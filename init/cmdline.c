@@ -376,7 +376,7 @@ static const char *apply_exit_user(struct config *cfg, const char *value)
 }
 
 /* ADDR:PORT, ADDR an IPv4 address (no name: the guest may have no DNS; the launcher resolves). */
-static const char *apply_exit(struct config *cfg, const char *value)
+static const char *parse_exit_at(const char *value, struct in_addr *addr, unsigned *port_out)
 {
 	char ip[INET_ADDRSTRLEN];
 	const char *colon = strrchr(value, ':');
@@ -398,9 +398,49 @@ static const char *apply_exit(struct config *cfg, const char *value)
 		return "not an address an exit can have (0, 127/8, multicast, broadcast)";
 	if (parse_uint(colon + 1, 1, 65535, &port) != 0)
 		return "expected a port number 1-65535";
-	cfg->exit_addr = a;
-	cfg->exit_port = port;
-	cfg->has_exit = 1;
+	*addr = a;
+	*port_out = port;
+	return NULL;
+}
+
+#define LINK_SCHEME "mpsocks://"
+
+/* mpsocks://KEY@ADDR:PORT (an exit of the link), or ADDR:PORT (the plain exit). */
+static const char *apply_exit(struct config *cfg, const char *value)
+{
+	struct link_exit l = { 0 };
+	const char *at, *err;
+	size_t i;
+
+	if (strncmp(value, LINK_SCHEME, sizeof(LINK_SCHEME) - 1) != 0) {
+		if (cfg->has_exit || cfg->n_links)
+			return "a second exit: only exits of the link (mpsocks://KEY@ADDR:PORT) can be several";
+		err = parse_exit_at(value, &cfg->exit_addr, &cfg->exit_port);
+		if (!err)
+			cfg->has_exit = 1;
+		return err;
+	}
+	value += sizeof(LINK_SCHEME) - 1;
+	at = strchr(value, '@');
+	if (!at || at - value != CFG_LINK_KEY_LEN)
+		return "expected mpsocks://KEY@ADDR:PORT, KEY 43 characters";
+	for (i = 0; i < CFG_LINK_KEY_LEN; i++) {
+		char c = value[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return "the key holds a character other than base64url's";
+	}
+	err = parse_exit_at(at + 1, &l.addr, &l.port);
+	if (err)
+		return err;
+	if (cfg->has_exit)
+		return "beside the plain exit: give exits of one kind";
+	for (i = 0; i < (size_t)cfg->n_links; i++)
+		if (cfg->links[i].addr.s_addr == l.addr.s_addr && cfg->links[i].port == l.port)
+			return "this exit is given already";
+	if (cfg->n_links == CFG_MAX_LINKS)
+		return "too many exits (at most 8)";
+	memcpy(l.key, value, CFG_LINK_KEY_LEN);
+	cfg->links[cfg->n_links++] = l;
 	return NULL;
 }
 
@@ -484,6 +524,15 @@ static const char *apply(struct config *cfg, const char *name, const char *value
 	return "unknown parameter";
 }
 
+/* A link exit's word with its key masked: mpsocks.exit=mpsocks://(masked)@ADDR:PORT. */
+static void shown_link(const char *word, char *out, size_t size)
+{
+	const char *at = strchr(word, '@');
+	char rest[64];
+
+	snprintf(out, size, "mpsocks.exit=" LINK_SCHEME "***%s", at ? shown(at, rest, sizeof(rest)) : "");
+}
+
 /* Length of the "mpsocks.NAME=" prefix of a word whose value is NAME:PASS, else 0. */
 static size_t login_param(const char *word)
 {
@@ -517,8 +566,10 @@ void cmdline_parse(const char *cmdline, struct config *cfg, struct cmdline_error
 			break; /* the rest is init's argv, not parameters */
 		if (strncmp(word, prefix, sizeof(prefix) - 1) != 0)
 			continue; /* the kernel's or another program's */
-		/* Passwords are the values that must not reach the console. */
-		if ((plen = login_param(word)) > 0) {
+		/* Passwords and keys are the values that must not reach the console. */
+		if (strncmp(word, "mpsocks.exit=" LINK_SCHEME, sizeof("mpsocks.exit=" LINK_SCHEME) - 1) == 0) {
+			shown_link(word, shown_word, sizeof(shown_word));
+		} else if ((plen = login_param(word)) > 0) {
 			char name[CFG_USER_MAX + 1];
 			const char *colon = strchr(word + plen, ':');
 			size_t nlen = colon ? (size_t)(colon - word - plen) : 0;

@@ -6,7 +6,8 @@
  *   mpsocks.nic=IF,dhcp[,backup]
  *   mpsocks.lan=IF,ADDR/PREFIX   mpsocks.port=N   mpsocks.user=NAME:PASS
  *   mpsocks.allow=CIDR[,CIDR...]  mpsocks.dns=IP[,IP...]  mpsocks.debug=0|1
- *   mpsocks.exit=ADDR:PORT  mpsocks.exit_user=NAME:PASS   (both or neither)
+ *   mpsocks.exit=mpsocks://KEY@ADDR:PORT   (repeatable: the encrypted link, exits in order)
+ *   mpsocks.exit=ADDR:PORT  mpsocks.exit_user=NAME:PASS   (the plain exit, for measurements)
  * A bad parameter is dropped as a whole (never half-applied); everything else still applies. */
 #ifndef MPSOCKS_CMDLINE_H
 #define MPSOCKS_CMDLINE_H
@@ -21,6 +22,8 @@
 #define CFG_MAX_ERRORS 16
 #define CFG_ERROR_LEN 160
 #define CFG_DEFAULT_PORT 1080
+#define CFG_MAX_LINKS 8
+#define CFG_LINK_KEY_LEN 43 /* base64url of 32 bytes (link/key.h) */
 
 struct cidr {
 	struct in_addr addr; /* network address (host bits cleared) */
@@ -47,6 +50,13 @@ struct nic_cfg {
 	int v6only;
 };
 
+/* One exit of the encrypted link (link/, exit/README.md). */
+struct link_exit {
+	struct in_addr addr;
+	unsigned port;
+	char key[CFG_LINK_KEY_LEN + 1];
+};
+
 struct config {
 	struct nic_cfg nics[CFG_MAX_NICS];
 	int n_nics;
@@ -70,6 +80,10 @@ struct config {
 	int has_exit_user;
 	char exit_user[CFG_USER_MAX + 1];
 	char exit_pass[CFG_PASS_MAX + 1];
+	/* The exits of the encrypted link, in the order they are tried; never beside the plain
+	 * exit above. The keys never reach the console. */
+	struct link_exit links[CFG_MAX_LINKS];
+	int n_links;
 };
 
 struct cmdline_errors {

@@ -21,6 +21,8 @@
 #include <linux/mptcp.h> /* an older host's uapi (unit tests, glibc copes with its linux/in.h) */
 #endif
 #include <linux/sock_diag.h>
+#include "fileio.h"
+#include "linkentry.h"
 #include "log.h"
 #include "netlink.h"
 #include "textbuf.h"
@@ -162,6 +164,27 @@ static int dump(struct nl *nl, int family, unsigned protocol, nl_cb cb, struct t
 	return nl_request(nl, &b, cb, o);
 }
 
+/* The link's exits as its entry last wrote them (linkentry.h): "ADDR:PORT STATE [serving]"
+ * lines, padded with spaces, into "exit at=ADDR:PORT state=STATE serving=0|1". */
+static void exits_put(struct textbuf *o, const char *path)
+{
+	char text[CFG_MAX_LINKS * 80 + 1], at[64], state[24], serving[16];
+	char *line, *next;
+	int n;
+
+	if (read_file(path, text, sizeof(text)) <= 0)
+		return;
+	for (line = text; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		serving[0] = '\0';
+		n = sscanf(line, "%63s %23s %15s", at, state, serving);
+		if (n >= 2)
+			textbuf_put(o, "exit at=%s state=%s serving=%d\n", at, state, strcmp(serving, "serving") == 0);
+	}
+}
+
 size_t info_answer(const char *req, char *buf, size_t cap)
 {
 	struct textbuf o;
@@ -188,6 +211,7 @@ size_t info_answer(const char *req, char *buf, size_t cap)
 		if (r < 0)
 			textbuf_put(&o, "error tcp dump: %s\n", nl.err);
 		nl_close(&nl);
+		exits_put(&o, LINK_STATE);
 	}
 	/* The reserve kept above always has room for the last lines. */
 	memcpy(buf + o.len, o.full ? "truncated\nend\n" : "end\n", o.full ? 15 : 5);

@@ -7,6 +7,8 @@
  *              sf token=T id=I local=A:P remote=A:P state=S flags=F rtt_us=U sent=B acked=B
  *                  received=B retrans=N                        (one per MPTCP subflow)
  *              tcp local=A:P remote=A:P state=S rtt_us=U sent=B received=B (plain TCP)
+ *              exit at=A:P state=up|no-answer|refused-key|plain-socks|untried serving=0|1
+ *                                                 (one per exit of the link, in their order)
  *              end
  *
  * Everything comes from sock_diag (the MPTCP and TCP dumps), never from sockd, whose sockets

@@ -27,7 +27,7 @@ $(O)/bin/init: $(INIT_OBJS) $(MUSL_GCC)
 # Unit tests: host cc against the host's uapi headers; each links the modules it tests.
 INIT_TEST_CC ?= cc
 INIT_TEST_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(INIT_DIR)
-INIT_TESTS := cmdline netlink sockdconf supervise users ready loop info uplinkctl
+INIT_TESTS := cmdline netlink sockdconf supervise users ready loop info uplinkctl linkentry
 init_test_srcs = $(addprefix $(INIT_DIR)/,$(1))
 INIT_TEST_MODULES_cmdline := cmdline.c
 INIT_TEST_MODULES_netlink := netlink.c genl.c rtnl.c mptcp.c
@@ -37,8 +37,9 @@ INIT_TEST_MODULES_users := users.c fileio.c
 INIT_TEST_LIBS_users := -lcrypt
 INIT_TEST_MODULES_ready := ready.c fileio.c
 INIT_TEST_MODULES_loop := loop.c log.c
-INIT_TEST_MODULES_info := info.c netlink.c log.c loop.c textbuf.c
+INIT_TEST_MODULES_info := info.c netlink.c log.c loop.c textbuf.c fileio.c
 INIT_TEST_MODULES_uplinkctl := uplinkctl.c log.c
+INIT_TEST_MODULES_linkentry := linkentry.c cmdline.c textbuf.c fileio.c
 
 define init_unit_test
 UNIT_TESTS += $(B)/tests/test_$(1)

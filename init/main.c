@@ -25,6 +25,7 @@
 #include "espconf.h"
 #include "fileio.h"
 #include "info.h"
+#include "linkentry.h"
 #include "log.h"
 #include "loop.h"
 #include "mounts.h"
@@ -52,10 +53,11 @@ struct app {
 	sigset_t child_mask; /* the mask children get back */
 	struct loop loop;
 	struct loop_watch sig_watch, link_watch;
-	struct loop_timer sockd_timer, shell_timer, ready_timer, kill_timer, reap_timer;
+	struct loop_timer sockd_timer, shell_timer, ready_timer, kill_timer, reap_timer, link_timer;
 	struct nic_watch nics;
 	struct uplinks up;
 	struct child sockd, shell;
+	struct linkentry link; /* the encrypted link's entry, when there are exits of the link */
 	struct dhcp dhcp; /* udhcpc per DHCP uplink (hardware image) */
 	struct shutdown down;
 	struct info info; /* the host's status queries (virtio-serial) */
@@ -93,6 +95,26 @@ static void on_sockd_timer(void *arg)
 
 	if (!a->sockd.pid && a->sockd.restart_at)
 		start_sockd(a);
+}
+
+static void start_link(struct app *a)
+{
+	int i;
+
+	if (a->down.active || child_start(&a->link.child, &a->child_mask, now_ms()) != 0 || a->link.child.exec_errno)
+		return;
+	log_line("mpslink entry started (pid %d): 127.0.0.1:%u to %d exit%s, first %s", (int)a->link.child.pid,
+		 LINK_ENTRY_PORT, a->cfg.n_links, a->cfg.n_links == 1 ? "" : "s", a->link.exits[0]);
+	for (i = 1; i < a->cfg.n_links; i++)
+		log_line("mpslink: then %s", a->link.exits[i]);
+}
+
+static void on_link_timer(void *arg)
+{
+	struct app *a = arg;
+
+	if (!a->link.child.pid && a->link.child.restart_at)
+		start_link(a);
 }
 
 static void on_shell_timer(void *arg)
@@ -143,6 +165,8 @@ static void reap(struct app *a)
 		if (child_reaped(&a->sockd, pid, status, now)) {
 			a->sockd_timer.when = a->sockd.restart_at;
 			a->ready_timer.when = 0;
+		} else if (child_reaped(&a->link.child, pid, status, now)) {
+			a->link_timer.when = a->link.child.restart_at;
 		} else if (child_reaped(&a->shell, pid, status, now)) {
 			a->shell_timer.when = a->shell.restart_at;
 		} else {
@@ -157,8 +181,8 @@ static void begin_shutdown(struct app *a, const char *why)
 {
 	if (a->down.active)
 		return;
-	a->sockd.stopped = a->shell.stopped = 1;
-	a->sockd_timer.when = a->shell_timer.when = a->ready_timer.when = 0;
+	a->sockd.stopped = a->shell.stopped = a->link.child.stopped = 1;
+	a->sockd_timer.when = a->shell_timer.when = a->ready_timer.when = a->link_timer.when = 0;
 	shutdown_begin(&a->down, why, now_ms());
 	/* sockd: its main process only. It tells its helpers to exit and waits for them; a TERM
 	 * to each of them would have it log every one's death as unexpected. */
@@ -166,6 +190,9 @@ static void begin_shutdown(struct app *a, const char *why)
 		kill(a->sockd.pid, SIGTERM);
 		kill(a->sockd.pid, SIGCONT);
 	}
+	/* The entry and a process per connection, all in its process group. */
+	if (a->link.child.pid)
+		kill(-a->link.child.pid, SIGTERM);
 	dhcp_stop(&a->dhcp); /* TERM: udhcpc -R releases its lease */
 	/* An interactive shell ignores SIGTERM; a hangup ends it and its jobs. */
 	if (a->shell.pid)
@@ -388,6 +415,7 @@ static int write_sockd_conf(struct app *a)
 	p.has_exit = cfg->has_exit;
 	p.exit_addr = cfg->exit_addr;
 	p.exit_port = cfg->exit_port;
+	p.link_port = cfg->n_links ? LINK_ENTRY_PORT : 0;
 	/* Once, from the memory free before sockd runs: a later value would differ, and a new
 	 * configuration restarts sockd. */
 	if (!a->sessions_max) {
@@ -417,6 +445,8 @@ static int write_sockd_conf(struct app *a)
 	if (p.has_exit)
 		log_line("sockd: every CONNECT through the exit %s:%u",
 			 inet_ntop(AF_INET, &p.exit_addr, ip, sizeof(ip)), p.exit_port);
+	if (p.link_port)
+		log_line("sockd: every CONNECT through the link's entry on 127.0.0.1:%u", p.link_port);
 	return 1;
 }
 
@@ -436,7 +466,7 @@ static int stage_files(struct app *a)
 		else
 			log_line("dns: /etc/resolv.conf with %d nameserver%s", cfg->n_dns,
 				 cfg->n_dns == 1 ? "" : "s");
-	} else if (cfg->has_exit) {
+	} else if (cfg->has_exit || cfg->n_links) {
 		log_line("dns: no mpsocks.dns given; the exit resolves names");
 	} else {
 		log_line("dns: no mpsocks.dns given; clients must send addresses, not names");
@@ -451,6 +481,13 @@ static int stage_files(struct app *a)
 		else
 			log_line("exit: login %s in %s", cfg->exit_user, SOCKD_ROUTE);
 		memset(text, 0, sizeof(text));
+	}
+	if (cfg->n_links) {
+		n = linkentry_prepare(&a->link, cfg);
+		if (n < 0)
+			log_line("link: writing %s failed: %s; no exit is reachable", LINK_KEYS, strerror(-n));
+		else
+			log_line("link: %d exit key%s in %s", cfg->n_links, cfg->n_links == 1 ? "" : "s", LINK_KEYS);
 	}
 	if (cfg->has_user) {
 		if (users_add("/etc", cfg->user, cfg->pass, SOCKS_USER_ID, err, sizeof(err)) != 0)
@@ -554,6 +591,8 @@ int main(int argc, char **argv)
 	a.shell_timer = (struct loop_timer){ 0, on_shell_timer, &a };
 	a.ready_timer = (struct loop_timer){ 0, on_ready_timer, &a };
 	a.kill_timer = (struct loop_timer){ 0, on_kill_timer, &a };
+	a.link_timer = (struct loop_timer){ 0, on_link_timer, &a };
+	loop_add_timer(&a.loop, &a.link_timer);
 	loop_add_timer(&a.loop, &a.sockd_timer);
 	loop_add_timer(&a.loop, &a.shell_timer);
 	loop_add_timer(&a.loop, &a.ready_timer);
@@ -568,7 +607,10 @@ int main(int argc, char **argv)
 	endpoints_setup(&a.up);
 	dhcp_setup(&a.dhcp, &a.cfg, &a.up, &a.nics, &a.loop, &a.child_mask, uplinks_changed, &a);
 	a.sockd = (struct child){ .name = "sockd", .path = SOCKD_PATH, .argv = sockd_argv };
-	if (stage_files(&a))
+	i = stage_files(&a);
+	if (a.link.child.path)
+		start_link(&a); /* first: sockd's first CONNECT goes to it */
+	if (i)
 		start_sockd(&a);
 	start_uplinkctl(&a);
 	/* Last, so its prompt does not land amid the stage lines (every stage is bounded). */

@@ -37,6 +37,9 @@ int sockdconf_render(const struct sockd_params *p, char *buf, size_t size)
 	textbuf_put(&o, "internal: %s port = %u\n", ip, p->port);
 	for (i = 0; i < p->n_externals; i++)
 		textbuf_put(&o, "external: %s\n", p->externals[i]);
+	/* The link's entry is on loopback: sockd connects to it from there. */
+	if (p->link_port)
+		textbuf_put(&o, "external: lo\n");
 	/* Pick the outgoing address by the routing table (the main default route), not
 	 * round-robin over the externals: MPTCP then adds a subflow per other uplink. */
 	textbuf_put(&o, "external.rotation: route\n");
@@ -48,7 +51,7 @@ int sockdconf_render(const struct sockd_params *p, char *buf, size_t size)
 	/* dante takes a route out of use for 300 s after one failed connect (measured: requests
 	 * kept failing with the exit back up); maxfail 0 never does, so the appliance works
 	 * again as soon as the exit does (badexpire 0: else a warning that it means nothing). */
-	if (p->has_exit)
+	if (p->has_exit || p->link_port)
 		textbuf_put(&o, "route.maxfail: 0\nroute.badexpire: 0\n");
 	/* Rules as in sockd/sockd.conf.example: clients from the allowed subnets only; CONNECT
 	 * only, never into the appliance's loopback; refusals logged, passes only on error (a
@@ -61,7 +64,7 @@ int sockdconf_render(const struct sockd_params *p, char *buf, size_t size)
 	/* The guest's own loopback (v4 and v6) is no destination. Through an exit, 127/8 is the
 	 * exit's, which refuses it; and these rules would look up every name a client sends
 	 * here, where the exit is to resolve it. */
-	if (!p->has_exit)
+	if (!p->has_exit && !p->link_port)
 		textbuf_put(&o, "socks block {\n\tfrom: 0/0 to: 127.0.0.0/8\n\tlog: connect error\n}\n"
 			    "socks block {\n\tfrom: 0/0 to: ::1/128\n\tlog: connect error\n}\n");
 	/* session.max: dante counts a rule's sessions across its processes and answers one over
@@ -82,6 +85,10 @@ int sockdconf_render(const struct sockd_params *p, char *buf, size_t size)
 		inet_ntop(AF_INET, &p->exit_addr, ip, sizeof(ip));
 		textbuf_put(&o, "route {\n\tfrom: 0/0 to: 0/0 via: %s port = %u\n\tproxyprotocol: socks_v5\n"
 			"\tcommand: connect\n\tmethod: username\n}\n", ip, p->exit_port);
+	} else if (p->link_port) {
+		/* Every CONNECT to the link's entry, which carries it to an exit; names too. */
+		textbuf_put(&o, "route {\n\tfrom: 0/0 to: 0/0 via: 127.0.0.1 port = %u\n\tproxyprotocol: socks_v5\n"
+			"\tcommand: connect\n\tmethod: none\n}\n", p->link_port);
 	}
 	return o.full ? -1 : (int)o.len;
 }

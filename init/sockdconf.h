@@ -20,6 +20,9 @@ struct sockd_params {
 	int has_exit;
 	struct in_addr exit_addr;
 	unsigned exit_port;
+	/* Or through the link's entry (init/linkentry.h) on 127.0.0.1:link_port: no login, the
+	 * entry holds the keys. 0: no link. */
+	unsigned link_port;
 	/* Concurrent sessions at most, over all allowed subnets (each subnet's rule gets an equal
 	 * share); past it a CONNECT is refused at once with a SOCKS error. 0: no limit. */
 	unsigned sessions_max;

@@ -51,7 +51,7 @@ static void child_setup(const struct child *c, const sigset_t *mask)
 		}
 	} else {
 		/* Keep the console on stdout/stderr (sockd logs there), but not its input. */
-		fd = open("/dev/null", O_RDONLY);
+		fd = open(c->stdin_path ? c->stdin_path : "/dev/null", O_RDONLY);
 		if (fd >= 0 && fd != 0) {
 			dup2(fd, 0);
 			close(fd);

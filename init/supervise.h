@@ -17,6 +17,7 @@ struct child {
 	const char *path;    /* executable */
 	char *const *argv;
 	const char *tty;     /* non-NULL: new session with this tty as controlling terminal on 0-2 */
+	const char *stdin_path; /* non-NULL (and no tty): this file on 0, else /dev/null */
 	pid_t pid;           /* 0: not running */
 	uint64_t started_ms;
 	unsigned backoff_ms; /* delay before the next restart */

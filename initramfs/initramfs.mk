@@ -11,7 +11,7 @@ INITRAMFS_MTIME := 0
 INITRAMFS_COMPRESS := gzip -9 -n
 # Every file and directory of the overlay: a directory's mtime changes when an entry goes.
 INITRAMFS_OVERLAY := $(shell find '$(TOP)/rootfs-overlay' 2>/dev/null | LC_ALL=C sort)
-INITRAMFS_BINS := $(O)/bin/init $(O)/bin/sockd $(O)/bin/busybox
+INITRAMFS_BINS := $(O)/bin/init $(O)/bin/sockd $(O)/bin/busybox $(MPSLINK)
 
 .PHONY: initramfs
 initramfs: $(INITRAMFS)

@@ -254,6 +254,34 @@ static void test_exit(struct check *c)
 	      errs.n == 2 && strstr(errs.msg[0], "control character") && !strstr(errs.msg[0], "secret"));
 }
 
+#define KEY1 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+#define KEY2 "AQECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+
+static void test_link_exits(struct check *c)
+{
+	CHECK(c, "link exit: key, address and port; no login needed",
+	      parse("mpsocks.exit=mpsocks://" KEY1 "@203.0.113.7:443") == 0 && cfg.n_links == 1 && !cfg.has_exit &&
+		      ip_is(cfg.links[0].addr, "203.0.113.7") && cfg.links[0].port == 443 && strcmp(cfg.links[0].key, KEY1) == 0);
+	CHECK(c, "two link exits, in their order, each its own key",
+	      parse("mpsocks.exit=mpsocks://" KEY1 "@203.0.113.7:443 mpsocks.exit=mpsocks://" KEY2 "@198.51.100.9:8443") == 0 &&
+		      cfg.n_links == 2 && cfg.links[1].port == 8443 && strcmp(cfg.links[1].key, KEY2) == 0);
+	parse("mpsocks.exit=mpsocks://" KEY1 "@203.0.113.7:443 mpsocks.exit=mpsocks://" KEY2 "@203.0.113.7:443");
+	CHECK(c, "the same exit twice: the second refused", cfg.n_links == 1 && errs.n == 1 && strstr(errs.msg[0], "given already"));
+	parse("mpsocks.exit=mpsocks://" KEY1 "x@203.0.113.7:443");
+	CHECK(c, "a key of 44 characters: refused, the key never shown",
+	      cfg.n_links == 0 && errs.n == 1 && strstr(errs.msg[0], "mpsocks.exit=mpsocks://***@203.0.113.7:443") &&
+		      !strstr(errs.msg[0], "AAEC"));
+	parse("mpsocks.exit=mpsocks://AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd+h8@203.0.113.7:443");
+	CHECK(c, "a key with '+': refused, not shown", cfg.n_links == 0 && errs.n == 1 && strstr(errs.msg[0], "base64url") &&
+							      !strstr(errs.msg[0], "AAEC"));
+	parse("mpsocks.exit=mpsocks://" KEY1 "@127.0.0.1:443");
+	CHECK(c, "a link exit on loopback: refused", cfg.n_links == 0 && errs.n == 1 && !strstr(errs.msg[0], "AAEC"));
+	parse("mpsocks.exit=mpsocks://" KEY1 "@203.0.113.7:443 mpsocks.exit=198.51.100.1:1080 mpsocks.exit_user=a:b");
+	CHECK(c, "a plain exit beside the link's: refused, the link's kept", cfg.n_links == 1 && !cfg.has_exit && errs.n >= 1);
+	parse("mpsocks.exit=mpsocks://" KEY1);
+	CHECK(c, "no @ADDR:PORT: refused", cfg.n_links == 0 && errs.n == 1 && !strstr(errs.msg[0], "AAEC"));
+}
+
 static void test_exit_malformed(struct check *c)
 {
 	/* Each with a good exit_user, so the only error is the exit's own. */
@@ -296,6 +324,7 @@ int main(void)
 	test_malformed(&c);
 	test_hostile(&c);
 	test_exit(&c);
+	test_link_exits(&c);
 	test_exit_malformed(&c);
 	return CHECK_DONE(&c);
 }

@@ -107,6 +107,15 @@ int main(void)
 	CHECK(&c, "exit: the clients' own method unchanged", strstr(out, "\nsocksmethod: none\n") != NULL);
 	CHECK(&c, "exit: no credentials in sockd.conf", !strstr(out, "pass:") && !strstr(out, "SOCKS_"));
 	p.has_exit = 0;
+	p.link_port = 1081;
+	n = sockdconf_render(&p, out, sizeof(out));
+	CHECK(&c, "link: every CONNECT to the entry on loopback, no login",
+	      n > 0 && strstr(out, "\nroute {\n\tfrom: 0/0 to: 0/0 via: 127.0.0.1 port = 1081\n"
+				   "\tproxyprotocol: socks_v5\n\tcommand: connect\n\tmethod: none\n}\n") != NULL);
+	CHECK(&c, "link: sockd may connect from loopback", strstr(out, "\nexternal: lo\n") != NULL);
+	CHECK(&c, "link: the route never taken out of use, no loopback rule",
+	      strstr(out, "\nroute.maxfail: 0\n") != NULL && !strstr(out, "127.0.0.0/8"));
+	p.link_port = 0;
 	n = sockdconf_render(&p, out, sizeof(out));
 	CHECK(&c, "no exit: no route", n > 0 && !strstr(out, "route {") && !strstr(out, "route."));
 
