@@ -116,6 +116,7 @@ check_up_options() {
 	TIMEOUT=$((10#$TIMEOUT))
 	case $ACCEL in auto | kvm | tcg) ;; *) bad_usage "bad --accel '$ACCEL': use auto, kvm or tcg" ;; esac
 	[ -z "$USER_PASS" ] || check_user_pass "$USER_PASS" --user
+	parse_exits
 	check_exit_at
 	check_probe_interval
 	for spec in "${DNS_GIVEN[@]}"; do

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# tools/mpsocks exit: the exit a user runs on a machine of their own (a VPS): our static MPTCP
-# sockd, natively on this host, that the appliance chains every CONNECT through (sourced).
+# tools/mpsocks exit: the exit a user runs on a machine of their own (a VPS), natively on this
+# host, that the appliance sends every CONNECT on through: mpslink's exit (the encrypted link,
+# link.sh), or with --user the plain one, our static MPTCP sockd (sourced).
 
 EXIT_DEFAULT_NAME=exit
 EXIT_SUBFLOWS=8 # ip mptcp limits for a client with up to 8 uplinks
@@ -17,8 +18,13 @@ find_sockd() {
 check_exit_options() {
 	local spec
 	[ -n "$USER_PASS" ] || USER_PASS=${MPSOCKS_EXIT_USER:-}
-	[ -n "$USER_PASS" ] || bad_usage "exit needs --user NAME:PASS (or MPSOCKS_EXIT_USER): it never serves without credentials"
-	check_user_pass "$USER_PASS" --user
+	if [ -z "$USER_PASS" ]; then
+		[ ${#ALLOW[@]} -eq 0 ] || bad_usage "--allow is for the plain exit (--user): the link's exit serves only who proves its key"
+	else
+		check_user_pass "$USER_PASS" --user
+		[ "$NEW_KEY" = 0 ] && [ -z "$EXIT_HOST" ] || bad_usage "--new-key and --host are for the link's exit, not the plain one (--user)"
+	fi
+	[ -z "$EXIT_HOST" ] || [[ $EXIT_HOST =~ ^[A-Za-z0-9.-]{1,253}$ ]] || bad_usage "bad --host '$EXIT_HOST': a name or an IPv4 address"
 	in_range "$PORT" 1 65535 || bad_usage "bad --port '$PORT': use 1-65535"
 	PORT=$((10#$PORT))
 	is_ipv4 "$LISTEN" || bad_usage "bad --listen '$LISTEN': an IPv4 address of this host (0.0.0.0: all)"
@@ -57,11 +63,17 @@ exit_conf() {
 # This host's IPv4 addresses, as /32 networks.
 own_addresses() { ip -4 -o addr show 2>/dev/null | awk '{sub("/.*", "/32", $4); print $4}' | sort -u; }
 
-# The exit's pid if it runs: exit.pid, checked against its config path in the command line.
+# The exit's pid if it runs: exit.pid, checked against its command line (sockd with this
+# state's config, or mpslink's exit).
 exit_pid_of() {
-	local state=$1 pid=''
+	local state=$1 pid='' cmdline
 	[ -r "$state/exit.pid" ] && read -r pid <"$state/exit.pid" || return 1
-	[[ $pid =~ ^[0-9]+$ ]] && grep -qsF "$state/sockd.conf" "/proc/$pid/cmdline" || return 1
+	[[ $pid =~ ^[0-9]+$ ]] && cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	if [ -e "$state/mpslink" ]; then
+		[[ $cmdline == *mpslink\ exit\ * ]] || return 1
+	else
+		[[ $cmdline == *"$state/sockd.conf"* ]] || return 1
+	fi
 	is_running "$pid" && printf '%s\n' "$pid"
 }
 
@@ -84,9 +96,15 @@ restore_mptcp_limits() {
 	[ ${#words[@]} -eq 0 ] || ip mptcp limits set "${words[@]}" 2>/dev/null || true
 }
 
-# Stops the exit's sockd: its main process ends its children; KILL for whatever is left.
+# Stops the exit: its main process (sockd ends its children), then KILL for whatever is left
+# of its group and of the groups of listeners a key rotation retired.
 stop_exit() {
-	local state=$1 pid t
+	local state=$1 pid t old
+	if [ -r "$state/exit.pgids" ]; then
+		while read -r old; do
+			[[ $old =~ ^[0-9]+$ ]] && kill -KILL -- "-$old" 2>/dev/null || true
+		done <"$state/exit.pgids"
+	fi
 	pid=$(exit_pid_of "$state") || return 0
 	kill -TERM "$pid" 2>/dev/null || true
 	for ((t = 0; t < 30; t++)); do
@@ -131,7 +149,11 @@ cmd_exit() {
 	check_exit_options
 	become_root exit "$@"
 	need exit "${NEEDS_EXIT[@]}"
-	sockd=$(find_sockd) || die "no sockd binary: build it (make sockd) or give MPSOCKS_SOCKD=PATH"
+	if [ -n "$USER_PASS" ]; then
+		sockd=$(find_sockd) || die "no sockd binary: build it (make sockd) or give MPSOCKS_SOCKD=PATH"
+	else
+		need_mpslink
+	fi
 	[ "$(cat /proc/sys/net/mptcp/enabled 2>/dev/null)" = 1 ] ||
 		die "this host has no MPTCP: net.mptcp.enabled is not 1 (a kernel >= 5.6 with CONFIG_MPTCP; sysctl -w net.mptcp.enabled=1)"
 	KIND=exit SLOT=- USE_ACCEL=- FIREWALL=none
@@ -139,16 +161,24 @@ cmd_exit() {
 	STATE=$(state_dir "$NAME")
 	take_lock
 	if [ -d "$STATE" ]; then
-		instance_lives "$STATE" && die "'$NAME' is running already ($PROG down --name $NAME)"
+		if instance_lives "$STATE"; then
+			[ "$NEW_KEY" = 1 ] && [ -e "$STATE/mpslink" ] || die "'$NAME' is running already ($PROG down --name $NAME)"
+			plan_read "$STATE" || die "the plan of '$NAME' is unreadable"
+			rotate_exit_key "$STATE"
+			exit 0
+		fi
 		teardown "$STATE" "$NAME"
 	fi
+	[ -n "$USER_PASS" ] || exit_key "$KEY_DIR/$NAME.key"
 	begin_instance 700
 
 	raise_mptcp_limits
+	[ -n "$USER_PASS" ] || { serve_link_exit; return; }
 	exit_conf >"$STATE/sockd.conf"
 	name=${USER_PASS%%:*} pass=${USER_PASS#*:}
 	(umask 077 && printf '%s:%s\n' "$name" "$(password_hash "$pass")" >"$STATE/users") ||
 		die "could not hash the password (openssl passwd -6)"
+	warn "the plain exit: its login and everything it carries cross the network in clear; for measurements beside the link, never on the internet"
 	say "exit: sockd on $LISTEN:$PORT, clients from ${ALLOW[*]:-anywhere} with user $name, CONNECT only"
 	MPSOCKS_CREDENTIALS=$STATE/users setsid "$sockd" -f "$STATE/sockd.conf" -N 1 </dev/null >>"$STATE/sockd.log" 2>&1 &
 	pid=$!
@@ -161,6 +191,23 @@ cmd_exit() {
 		((SECONDS - t0 < TIMEOUT)) || die "the exit did not answer at $addr:$PORT within ${TIMEOUT}s"
 		pause 0.05
 	done
+	exit_running sockd.log
+}
+
+# The link's exit: mpslink with this exit's key, from a start that answers to the line.
+serve_link_exit() {
+	local pid
+	say "exit: mpslink on $LISTEN:$PORT, the link (TLS 1.3 with the key of $KEY_DIR/$NAME.key), CONNECT only"
+	start_link_exit "$STATE"
+	read -r pid <"$STATE/exit.pid"
+	await_link_exit "$STATE" "$pid"
+	tell_exit_line
+	exit_running mpslink.log
+}
+
+# exit_running LOG: ready; detached, or in the foreground until Ctrl-C with LOG on the terminal.
+exit_running() {
+	local pid
 	rm -f "$STATE/creating"
 	if [ "$DETACH" = 1 ]; then
 		trap - EXIT INT TERM HUP
@@ -171,8 +218,10 @@ cmd_exit() {
 	STOPPING=0
 	trap 'STOPPING=1' INT TERM HUP
 	trap 'up_finished' EXIT
-	tail -n +1 -f --pid="$pid" "$STATE/sockd.log" &
-	while [ $STOPPING = 0 ] && exit_pid_of "$STATE" >/dev/null; do
+	read -r pid <"$STATE/exit.pid"
+	tail -n +1 -f --pid="$pid" "$STATE/$1" &
+	# (a key rotation restarts the exit under another pid: exit_pid_of reads exit.pid anew)
+	while [ $STOPPING = 0 ] && { exit_pid_of "$STATE" >/dev/null || [ -e "$STATE/rotating" ]; }; do
 		pause 0.2
 	done
 	exit 0

@@ -3,7 +3,7 @@
 for tools/mpsocks status and check.
 
   mpinfo.py table SOCK UPLINKS PORT       status: the proxy's connections and their subflows
-  mpinfo.py json SOCK UPLINKS PORT        the same as JSON: {"clients": [...], "connections": [...]}
+  mpinfo.py json SOCK UPLINKS PORT        the same as JSON: {"clients", "connections", "exits"}
   mpinfo.py check SOCK UPLINKS PROXY URL  one connection through the proxy: MPTCP or not
   mpinfo.py raw SOCK                      the guest's answer as it came
 
@@ -49,7 +49,7 @@ def query(sock_path, timeout=5.0):
         raise NoAnswer("cannot ask the guest on %s: %s" % (sock_path, e.strerror or e))
     finally:
         s.close()
-    out = {"msk": [], "sf": [], "tcp": [], "error": [], "raw": data.decode(errors="replace")}
+    out = {"msk": [], "sf": [], "tcp": [], "exit": [], "error": [], "raw": data.decode(errors="replace")}
     for line in out["raw"].splitlines():
         kind, _, rest = line.partition(" ")
         if kind in ("msk", "sf", "tcp"):
@@ -64,9 +64,18 @@ def query(sock_path, timeout=5.0):
                     except ValueError:
                         d[k] = v
             out[kind].append(d)
+        elif kind == "exit":
+            d = dict(word.partition("=")[::2] for word in rest.split())
+            out["exit"].append({"at": d.get("at", "?"), "state": d.get("state", "?"), "serving": d.get("serving") == "1"})
         elif kind == "error":
             out["error"].append(rest)
     return out
+
+
+# The link's exit states (init/info.h), as status shows them.
+EXIT_STATES = {"up": "up", "no-answer": "does NOT answer", "untried": "not asked yet",
+               "refused-key": "REFUSES the key (rotated there? copy its new line)",
+               "plain-socks": "speaks plain SOCKS5, not the link (an old exit)"}
 
 
 def parse_uplinks(text):
@@ -307,8 +316,11 @@ def main(argv):
             clients = sorted({t["remote"] for t in info["tcp"] + info["msk"]
                               if port and t["local"].endswith(":" + port) and t["state"] == 1})
             if cmd == "json":
-                print(json.dumps({"clients": clients, "connections": conns}))
+                print(json.dumps({"clients": clients, "connections": conns, "exits": info["exit"]}))
                 return 0
+            for i, e in enumerate(info["exit"]):
+                print("  exit %d: %s %s%s" % (i + 1, e["at"], EXIT_STATES.get(e["state"], e["state"]),
+                                              ", serving" if e["serving"] else ""))
             print("  SOCKS clients connected: %d%s" % (len(clients), (" (" + ", ".join(clients) + ")") if clients else ""))
             print("  connections from the proxy: %d" % len(conns))
             for c in conns:

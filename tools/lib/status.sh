@@ -86,20 +86,34 @@ rate() {
 }
 
 
-# The exit: its sockd, whether it answers, its MPTCP connections and their subflows.
+# The exit: its program, whether it answers, its MPTCP connections and their subflows.
 exit_status() {
-	local state=$1 pid addr=$LISTEN conns subflows
-	[ "$addr" != 0.0.0.0 ] || addr=127.0.0.1
+	local state=$1 pid conns subflows what=sockd keyfile
+	[ ! -e "$state/mpslink" ] || what=mpslink
 	if ! pid=$(exit_pid_of "$state"); then
-		say "exit '$NAME': sockd is NOT running (state $state; tools/mpsocks down --name $NAME cleans up)"
+		say "exit '$NAME': $what is NOT running (state $state; tools/mpsocks down --name $NAME cleans up)"
 		return 1
 	fi
-	say "exit '$NAME': sockd pid $pid, listening on $LISTEN:$PORT, state $state"
+	if [ "$what" = mpslink ]; then
+		read -r keyfile <"$state/mpslink"
+		say "exit '$NAME': mpslink pid $pid, the link on $LISTEN:$PORT (key $keyfile; its line: $KEY_DIR/$NAME.line), state $state"
+	else
+		say "exit '$NAME': sockd pid $pid, plain SOCKS5 on $LISTEN:$PORT, state $state"
+	fi
 	conns=$(ss -HMtn state established "( sport = :$PORT )" 2>/dev/null | grep -c . || true)
 	subflows=$(ss -Htni state established "( sport = :$PORT )" 2>/dev/null | grep -c tcp-ulp-mptcp || true)
 	say "connections from clients: ${conns:-0} MPTCP (${subflows:-0} subflows)"
-	socks_answers "$addr" "$PORT" || { say "sockd answers: no"; return 1; }
-	say "sockd answers: yes"
+	exit_answers "$state" || { say "$what answers: no"; return 1; }
+	say "$what answers: yes"
+}
+
+# exit_answers STATE: the link's exit proves its key; the plain one answers a SOCKS greeting.
+exit_answers() {
+	if [ -e "$1/mpslink" ]; then
+		link_exit_answers "$1"
+	else
+		socks_answers "$([ "$LISTEN" != 0.0.0.0 ] && echo "$LISTEN" || echo 127.0.0.1)" "$PORT"
+	fi
 }
 
 json_str() {
@@ -118,9 +132,10 @@ status_json() {
 	fi
 	if [ "$KIND" = exit ]; then
 		pid=$(exit_pid_of "$state") || pid=null
-		socks_answers "$([ "$LISTEN" != 0.0.0.0 ] && echo "$LISTEN" || echo 127.0.0.1)" "$PORT" && up=true
-		printf '{"name":%s,"kind":"exit","running":%s,"pid":%s,"listen":%s,"port":%s,"sockd_answers":%s}\n' \
-			"$(json_str "$NAME")" "$([ "$pid" != null ] && echo true || echo false)" "$pid" "$(json_str "$LISTEN")" "$PORT" "$up"
+		exit_answers "$state" && up=true
+		printf '{"name":%s,"kind":"exit","mode":%s,"running":%s,"pid":%s,"listen":%s,"port":%s,"answers":%s}\n' \
+			"$(json_str "$NAME")" "$([ -e "$state/mpslink" ] && echo '"link"' || echo '"plain"')" \
+			"$([ "$pid" != null ] && echo true || echo false)" "$pid" "$(json_str "$LISTEN")" "$PORT" "$up"
 		[ "$up" = true ]
 		return
 	fi
@@ -151,7 +166,7 @@ status_json() {
 		sep=,
 	done
 	conns=$(status_connections "$state" json)
-	if [ "$conns" = null ]; then conns='"clients":null,"connections":null'; else conns=${conns#\{} conns=${conns%\}}; fi
+	if [ "$conns" = null ]; then conns='"clients":null,"connections":null,"exits":null'; else conns=${conns#\{} conns=${conns%\}}; fi
 	printf '],%s}\n' "$conns"
 	[ "$pid" != null ] && [ "$up" = true ]
 }

@@ -35,6 +35,7 @@ cmd_up() {
 	need up "${NEEDS_UP[@]}"
 	[ "$PROBE_INTERVAL" = 0 ] ||
 		need "up (its uplink probes)" --or "--probe-interval 0 to run without blackhole detection" "${NEEDS_PROBES[@]}"
+	[ ${#LINK_ADDRS[@]} -eq 0 ] || need_mpslink
 	find_image
 	KIND=vm
 	USE_ACCEL=$ACCEL
@@ -76,6 +77,7 @@ cmd_up() {
 	create_nft
 	open_firewall
 	[ -z "$EXIT_ADDR" ] || check_exit "${HOST_ADDRS[0]}"
+	[ ${#LINK_ADDRS[@]} -eq 0 ] || check_link_exits "${HOST_ADDRS[0]}"
 	# Read by this process itself, also for the foreground's copy to the terminal (a helper
 	# such as tail -f would outlive a SIGKILLed up).
 	CONSOLE_PART='' CONSOLE_READY=0 CONSOLE_PANIC=0

@@ -144,6 +144,9 @@ guest_cmdline() {
 	if [ -n "$EXIT_ADDR" ]; then
 		words+=("mpsocks.exit=$EXIT_ADDR:$EXIT_PORT" "mpsocks.exit_user=$EXIT_USER")
 	fi
+	for i in "${!LINK_ADDRS[@]}"; do
+		words+=("mpsocks.exit=mpsocks://${LINK_KEYS[i]}@${LINK_ADDRS[i]}:${LINK_PORTS[i]}")
+	done
 	[ "$DEBUG" = 0 ] || words+=(mpsocks.debug=1)
 	for i in "${words[@]}"; do
 		printf '%s%s' "$sep" "$i"
