@@ -1,5 +1,6 @@
-# The exit for a VPS: make exit-bundle -> out/mpsocks-exit.tar.gz, the static MPTCP sockd with
-# the launcher files `mpsocks exit` needs and a systemd unit. Byte-identical for one commit:
+# The exit for a VPS: make exit-bundle -> out/mpsocks-exit.tar.gz, the static mpslink (the link's
+# exit) and sockd (the plain exit, --user) with the launcher files `mpsocks exit` needs and a
+# systemd unit. Byte-identical for one commit:
 # fixed order, owner and mtime (the commit's time), gzip without name or time.
 EXIT_BUNDLE := $(O)/mpsocks-exit.tar.gz
 EXIT_STAGE := $(B)/mpsocks-exit
@@ -10,10 +11,10 @@ EXIT_EPOCH = $(shell git -C '$(TOP)' log -1 --format=%ct 2>/dev/null || echo 0)
 .PHONY: exit-bundle
 exit-bundle: $(EXIT_BUNDLE)
 
-$(EXIT_BUNDLE): $(O)/bin/sockd $(EXIT_FILES) $(TOP)/exit/exit.mk
+$(EXIT_BUNDLE): $(O)/bin/sockd $(MPSLINK) $(EXIT_FILES) $(TOP)/exit/exit.mk
 	$(call banner,exit bundle)
 	rm -rf '$(EXIT_STAGE)' && mkdir -p '$(EXIT_STAGE)/lib'
-	install -m 0755 '$(TOP)/tools/mpsocks' '$(TOP)/tools/deps' '$(TOP)/exit/install' '$(O)/bin/sockd' '$(EXIT_STAGE)/'
+	install -m 0755 '$(TOP)/tools/mpsocks' '$(TOP)/tools/deps' '$(TOP)/exit/install' '$(O)/bin/sockd' '$(MPSLINK)' '$(EXIT_STAGE)/'
 	install -m 0644 $(wildcard $(TOP)/tools/lib/*.sh) '$(EXIT_STAGE)/lib/'
 	install -m 0644 '$(TOP)/exit/mpsocks-exit.service' '$(TOP)/exit/exit.env.example' \
 		'$(TOP)/exit/README.md' '$(EXIT_STAGE)/'

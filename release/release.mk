@@ -14,7 +14,7 @@ DESTDIR ?=
 REPRO_DIR ?= /tmp/mpsocks-repro
 # Licence texts shipped with the images (release/mkdist copies them to LICENSES/).
 DIST_LICENCES := $(KSRC)/LICENSES/preferred/GPL-2.0 $(BUSYBOX_SRC)/LICENSE $(DANTE_DIR)/LICENSE \
-	$(MUSL_SRC)/COPYRIGHT
+	$(MUSL_SRC)/COPYRIGHT $(MBEDTLS_SRC)/LICENSE
 
 .PHONY: dist dist-stage install uninstall check-repro
 # Always remade (cheap): the launcher's files and the version may change without any image.
@@ -22,7 +22,7 @@ dist: dist-stage
 	$(call banner,dist $(DIST_TARBALL))
 	$(TOP)/release/mkdist tar '$(DIST_DIR)' '$(DIST_NAME)' '$(DIST_TARBALL)' '$(SOURCE_DATE_EPOCH)'
 
-dist-stage: $(O)/bzImage $(INITRAMFS) $(HW_EFI) $(HW_USB) $(O)/bin/sockd $(GEN_INIT_CPIO) $(O)/kernel.config \
+dist-stage: $(O)/bzImage $(INITRAMFS) $(HW_EFI) $(HW_USB) $(O)/bin/sockd $(MPSLINK) $(GEN_INIT_CPIO) $(O)/kernel.config \
 		$(O)/kernel-hw.config
 	@mkdir -p '$(DIST_DIR)'
 	TOP='$(TOP)' O='$(O)' B='$(abspath $(B))' GEN_INIT_CPIO='$(GEN_INIT_CPIO)' HASHES='$(HASHES)' \
