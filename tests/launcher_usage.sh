@@ -162,7 +162,9 @@ main() {
 	expect_bad "status: unknown option" -- status --name "$NAME" --detach
 	expect_bad "missing root (up)" nobody -- up --name "$NAME" --uplink up0@198.18.0.1
 	expect_bad "missing root (down)" nobody -- down --name "$NAME"
-	expect_bad "exit without --user" -- exit --name "$NAME"
+	expect_bad "exit: --allow without --user (the link's exit proves keys)" -- exit --name "$NAME" --allow 10.0.0.0/8
+	expect_bad "exit: --new-key for the plain exit" -- exit --name "$NAME" --user vps:pw --new-key
+	expect_bad "exit: --host not a name" -- exit --name "$NAME" --host 'a b'
 	expect_bad "exit: listen not an address" -- exit --name "$NAME" --user vps:pw --listen 198.18.0
 	expect_bad "exit: port 0" -- exit --name "$NAME" --user vps:pw --port 0
 	expect_bad "exit: user without password" -- exit --name "$NAME" --user vps
@@ -172,6 +174,23 @@ main() {
 	expect_bad "--exit without --exit-user" -- up --name "$NAME" --uplink up0 --exit 198.51.100.2:1080
 	expect_bad "--exit-user without --exit" -- up --name "$NAME" --uplink up0 --exit-user vps:pw
 	expect_bad "--exit-user without a password" -- up --name "$NAME" --uplink up0 --exit 198.51.100.2:1080 --exit-user vps
+	local key=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8 e f out i
+	expect_bad "--exit with a key of 42 characters" -- up --name "$NAME" --uplink up0 --exit "mpsocks://${key:1}@198.51.100.2:1080"
+	expect_bad "--exit line with port 0" -- up --name "$NAME" --uplink up0 --exit "mpsocks://$key@198.51.100.2:0"
+	expect_bad "--exit line with --exit-user" -- up --name "$NAME" --uplink up0 --exit "mpsocks://$key@198.51.100.2:1080" --exit-user vps:pw
+	expect_bad "--exit: the same exit twice" -- up --name "$NAME" --uplink up0 --exit "mpsocks://$key@198.51.100.2:1080" --exit "mpsocks://$key@198.51.100.2:1080"
+	expect_bad "--exit: a plain exit beside a link's" -- up --name "$NAME" --uplink up0 --exit "mpsocks://$key@198.51.100.2:1080" --exit 198.51.100.3:1080
+	expect_bad "--exit: a name that does not resolve" -- up --name "$NAME" --uplink up0 --exit "mpsocks://$key@no-such-host.invalid:1080"
+	e=()
+	for i in 1 2 3 4 5 6 7 8 9; do e+=(--exit "mpsocks://$key@198.51.100.$i:1080"); done
+	expect_bad "--exit: 9 exits" -- up --name "$NAME" --uplink up0 "${e[@]}"
+	f=$(mktemp)
+	printf '# no line here\n' >"$f"
+	expect_bad "--exit FILE without a line" -- up --name "$NAME" --uplink up0 --exit "$f"
+	rm -f "$f"
+	# A refused line never shows its key (it is a secret, and the message may reach a log).
+	out=$(in_ns "$LAUNCHER" up --name "$NAME" --uplink up0 --exit "mpsocks://${key:1}@198.51.100.2:1080" 2>&1 || true)
+	if [[ $out == *"${key:1:20}"* ]]; then fail "a bad --exit line's message hides the key" "$out"; else pass "a bad --exit line's message hides the key"; fi
 	in_ns sysctl -qw net.mptcp.enabled=0
 	expect_failure "exit on a host without MPTCP names net.mptcp.enabled" net.mptcp.enabled -- exit --name "$NAME" --user vps:pw
 	in_ns sysctl -qw net.mptcp.enabled=1

@@ -61,7 +61,7 @@ uts_version() {
 initramfs_elsewhere() {
 	local d=$WORK/elsewhere/a-longer-directory-name
 	mkdir -p "$d/o/bin" "$d/top"
-	cp "$O"/bin/init "$O"/bin/sockd "$O"/bin/busybox "$d/o/bin/"
+	cp "$O"/bin/init "$O"/bin/sockd "$O"/bin/busybox "$O"/bin/mpslink "$d/o/bin/"
 	cp -R "$TOP/rootfs-overlay" "$d/top/"
 	cp "$B/busybox/busybox.links" "$d/links"
 	touch "$d/o/bin/"* # other mtimes than the build's
@@ -91,9 +91,9 @@ contents() {
 	local f
 	unpack
 	(cd "$REL" && sha256sum --quiet --strict -c SHA256SUMS) || fail "SHA256SUMS does not match"
-	for f in mpsocks lib/vm.sh bzImage initramfs.cpio.gz mpsocks.efi mpsocks-usb.img sockd kernel.config \
+	for f in mpsocks lib/vm.sh bzImage initramfs.cpio.gz mpsocks.efi mpsocks-usb.img sockd mpslink kernel.config \
 		kernel-hw.config mpsocks.1 mpsocks@.service install deps lib/needs.sh Makefile examples/ci.sh MANIFEST LICENSES/linux-GPL-2.0 \
-		LICENSES/busybox-GPL-2.0 LICENSES/dante-BSD LICENSES/musl-MIT; do
+		LICENSES/busybox-GPL-2.0 LICENSES/dante-BSD LICENSES/musl-MIT LICENSES/mbedtls-Apache-2.0; do
 		[ -s "$REL/$f" ] || fail "the tarball lacks $f"
 	done
 	# The release's deps reads the launcher's own list (tools/deps installed it all before the tests).
@@ -160,8 +160,23 @@ install_uninstall() {
 	[ -z "$(ls -A "$p")" ] || fail "uninstall left: $(cd "$p" && find . | tr '\n' ' ')"
 }
 
+# The exit bundle's unit: systemd-analyze verify takes it (its paths pointed at an unpacked
+# bundle), and its sandbox scores at most 3.0 in systemd-analyze security (the README's figure).
+exit_unit() {
+	local d=$WORK/exit-unit score
+	mkdir -p "$d"
+	tar -C "$d" -xzf "${O:-$TOP/out}/mpsocks-exit.tar.gz"
+	sed "s|/opt/mpsocks-exit|$d/mpsocks-exit|g" "$d/mpsocks-exit/mpsocks-exit.service" >"$d/mpsocks-exit.service"
+	systemd-analyze verify --man=no "$d/mpsocks-exit.service" >&2 || fail "systemd-analyze verify rejects the exit's unit"
+	score=$(systemd-analyze security --offline=yes "$d/mpsocks-exit.service" 2>/dev/null | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+	echo "systemd-analyze security: exposure $score"
+	awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 3.0) }' ||
+		fail "the exit's unit scores ${score:-nothing} (want <= 3.0)"
+}
+
 main() {
 	run_test "dist: two make dist runs give byte-identical tarballs" dist_twice
+	run_test "dist: the exit's systemd unit verifies, its sandbox scores <= 3.0 (systemd-analyze security)" exit_unit
 	run_test "dist: kernels: UTS_VERSION '#1' and the fixed timestamp, built by mpsocks@mpsocks" uts_version
 	run_test "dist: no build path in the kernels, EFI and USB images, initramfs or guest programs" no_build_paths
 	run_test "dist: the initramfs rebuilt from copies in another directory is byte-identical" initramfs_elsewhere

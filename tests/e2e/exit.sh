@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# The exit: tools/mpsocks exit runs the static sockd natively in the internet namespace (the
-# user's VPS, BED_EXIT_ADDR:BED_EXIT_PORT); a guest started with --exit chains every CONNECT
-# through it, so MPTCP runs guest <-> exit and plain TCP exit <-> the far namespace's server,
-# which nothing else can reach (tests/bed/bed.sh). One exit and one guest with 3 uplinks (no
-# client credentials, debug shell) serve every test; the last one takes both down and compares
-# both namespaces with the snapshot taken before anything started.
+# The exit: tools/mpsocks exit runs mpslink's exit natively in the internet namespace (the
+# user's VPS, BED_EXIT_ADDR:BED_EXIT_PORT); a guest started with --exit LINE sends every CONNECT
+# on through it, so MPTCP and TLS run guest <-> exit and plain TCP exit <-> the far namespace's
+# server, which nothing else can reach (tests/bed/bed.sh). One exit and one guest with 3 uplinks
+# (no client credentials, debug shell) serve every test; the guest also knows a second exit,
+# started only for the takeover. The last test takes all down and compares both namespaces with
+# the snapshot taken before anything started.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 source "$TOP/tests/e2e/lib.sh"
 PY=$(command -v /usr/bin/python3 || command -v python3)
 VM=$(printf 't%05dx' $(($$ % 100000)))
 EXIT=$(printf 't%05de' $(($$ % 100000)))
+EXIT2=$(printf 't%05dy' $(($$ % 100000)))
+PORT2=$((BED_EXIT_PORT + 4))
 
 # plain_url MODE PATH: the far server's URL by IP or by name.
 plain_url() {
@@ -95,20 +98,19 @@ route_to_exit() {
 }
 
 # aggregation: uplinks shaped to 20 Mbit/s; goodput from the plain server through the guest's 3
-# uplinks and the exit vs one uplink's (a plain TCP client on the host side through uplink 0
-# and the same exit), measured one after the other; 3 uplinks for 12 s, so that the joins'
-# ramp (~0.5 s) weighs little against the bar.
+# uplinks and the exit vs one uplink's (a plain TCP client on the host side through uplink 0,
+# the server of the internet side), measured one after the other; 3 uplinks for 12 s, so that
+# the joins' ramp (~0.5 s) weighs little against the bar.
 aggregation() {
 	local one three r t
 	need_vm
 	need_exit
-	route_to_exit
-	trap 'in_host ip route del "$BED_EXIT_ADDR/32" 2>/dev/null || true; bed_unshape' EXIT
+	trap 'in_host ip route del "$BED_SERVER_ADDR/32" 2>/dev/null || true; bed_unshape' EXIT
+	in_host ip route replace "$BED_SERVER_ADDR/32" via 198.18.0.1 dev up0
 	bed_shape 20mbit
 	t=$(tag xone)
-	one=$(in_host "$MPTCP_GET" --socks "$EXIT_AT" --user "$EXIT_LOGIN" --for 6 "$BED_FAR_ADDR" "$BED_FAR_PORT" \
-		"/bytes/$((1 << 34))?tag=$t")
-	echo "one uplink, plain TCP through the exit: $one"
+	one=$(in_host "$MPTCP_GET" --tcp --for 6 "$BED_SERVER_ADDR" "$BED_SERVER_PORT" "/bytes/$((1 << 34))?tag=$t")
+	echo "one uplink, plain TCP: $one"
 	t=$(tag xthree)
 	three=$(in_host "$MPTCP_GET" --socks "$PROXY" --for 12 "$BED_FAR_ADDR" "$BED_FAR_PORT" "/bytes/$((1 << 34))?tag=$t")
 	echo "3 uplinks through the guest and the exit: $three"
@@ -149,59 +151,42 @@ failover() {
 	[ $((rx1 - rx0)) -gt $MIB ] || fail "uplink $cut carried only $((rx1 - rx0)) bytes before the cut"
 }
 
-# refused_direct TAG [CURL ARGS]: a client on the host side asks the exit itself for the plain
-# server; curl must fail at the SOCKS stage (97) and the server never see the request.
-refused_direct() {
-	local t=$1 rc=0
-	shift
+# strangers_hear_nothing: from the host side (a scanner on the path): random bytes, a SOCKS5
+# greeting, a TLS hello and a half-open connection to the exit each hear 0 bytes.
+strangers_hear_nothing() {
+	local out
 	need_exit
 	route_to_exit
-	in_host curl -sS --max-time 20 --socks5 "$EXIT_AT" "$@" -o /dev/null \
-		"$(plain_url ip "/bytes/$MIB?tag=$t")" || rc=$?
-	[ "$rc" = 97 ] || fail "curl exit $rc, want 97 (refused by the exit)"
-	sleep 0.5
-	[ -z "$(bed_report "$t")" ] || fail "the request reached the plain server"
+	out=$(in_host "$PY" "$TOP/tests/e2e/link_hostile.py" silent "$BED_EXIT_ADDR" "$BED_EXIT_PORT")
+	echo "$out"
+	[ "$(awk '{s += $2} END {print s + 0}' <<<"$out")" = 0 ] || fail "the exit answered a stranger: $(tr '\n' ' ' <<<"$out")"
+	[ "$(grep -c . <<<"$out")" = 4 ] || fail "not every kind of opening was tried"
 }
 
-# direct_login_works: the same client with the exit's login gets 1 MiB intact (the refusals
-# above are the exit's doing, not an unreachable exit).
-direct_login_works() {
-	local t
+# capture_hides: a capture of the 3 uplinks at the far end while a client of the guest fetches
+# a page by name holds neither the exit's key, nor the name, nor the request's tag, nor the page.
+capture_hides() {
+	local t cap pids=() i
+	need_vm
 	need_exit
-	route_to_exit
-	t=$(tag xdirect)
-	in_host curl -sS --max-time 20 --socks5 "$EXIT_AT" --proxy-user "$EXIT_LOGIN" -o "$BED_DIR/$t" \
-		"$(plain_url ip "/bytes/$MIB?tag=$t")"
+	t=$(tag xsecret) cap=$BED_DIR/exit-capture
+	mkdir -p "$cap"
+	for i in 0 1 2; do
+		ip netns exec "$BED_INET" dumpcap -q -i "dn$i" -w "$cap/dn$i.pcapng" 2>/dev/null &
+		pids+=($!)
+	done
+	sleep 1
+	curl_socks name -o "$BED_DIR/$t" "$(plain_url name "/bytes/$MIB?tag=$t")"
+	sleep 0.5
+	kill "${pids[@]}"
+	wait "${pids[@]}" 2>/dev/null || true
 	check_download "$t" "$BED_DIR/$t" "$MIB"
+	"$PY" "$TOP/tests/e2e/link_secrets.py" "$EXIT_KEYFILE" "$t" "$BED_FAR_NAME" "$BED_DIR/$t" "$cap"/dn*.pcapng ||
+		fail "the capture shows a secret"
 	rm -f "$BED_DIR/$t"
 }
 
-# exit_sockd_pid: the exit's main sockd (the one in BED_INET whose parent is no sockd).
-exit_sockd_pid() {
-	local pid
-	for pid in $(ip netns pids "$BED_INET"); do
-		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sockd ] || continue
-		[ "$(cat "/proc/$(awk '{print $4}' "/proc/$pid/stat")/comm" 2>/dev/null)" = sockd ] || echo "$pid"
-	done
-}
-
-# garbage_case CASE: one malformed or refused request after the exit's login, then a CONNECT
-# with the login must still work (tests/e2e/socks_garbage.py).
-garbage_case() {
-	need_exit
-	route_to_exit
-	in_host "$PY" "$TOP/tests/e2e/socks_garbage.py" --user "$EXIT_LOGIN" "$BED_EXIT_ADDR" "$BED_EXIT_PORT" \
-		"$BED_FAR_ADDR" "$BED_FAR_PORT" "$1" || fail "see log: $1"
-}
-
-# same_exit_pid PID: the exit's sockd is still the process it was before the malformed input.
-same_exit_pid() {
-	need_exit
-	[ -n "$1" ] || fail "no sockd process of the exit found in $BED_INET"
-	[ "$(exit_sockd_pid)" = "$1" ] || fail "the exit's sockd was $1, now '$(exit_sockd_pid | tr '\n' ' ')'"
-}
-
-# mem_sampler FILE: every 0.2 s, "PSS_KIB RSS_KIB PROCS QEMU_RSS_KIB" of the exit's sockd
+# mem_sampler FILE: every 0.2 s, "PSS_KIB RSS_KIB PROCS QEMU_RSS_KIB" of the exit's mpslink
 # processes and of the guest's qemu, until killed.
 mem_sampler() {
 	local pid pss rss n q
@@ -210,7 +195,7 @@ mem_sampler() {
 	while :; do
 		pss=0 rss=0 n=0
 		for pid in $(ip netns pids "$BED_INET"); do
-			[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sockd ] || continue
+			[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = mpslink ] || continue
 			q=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
 			rss=$((rss + ${q:-0}))
 			q=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null)
@@ -237,17 +222,17 @@ concurrent_through_exit() {
 	{ sleep 2; printf '\ngrep -E "^Mem(Total|Available)" /proc/meminfo\n'; sleep 2; } |
 		timeout 6 socat - "UNIX-CONNECT:$sock" >/dev/null 2>&1 &
 	concurrent 200 "$BED_FAR_ADDR"
-	[ "$(awk '$3 > 0' "$samples" | wc -l)" -gt 0 ] || fail "no sample found the exit's sockd processes"
-	echo "exit sockd at the peak (by PSS): $(sort -n "$samples" | tail -n 1 |
+	[ "$(awk '$3 > 0' "$samples" | wc -l)" -gt 0 ] || fail "no sample found the exit's mpslink processes"
+	echo "exit mpslink at the peak (by PSS): $(sort -n "$samples" | tail -n 1 |
 		awk '{printf "PSS %.1f MiB, RSS sum %.1f MiB over %d processes", $1 / 1024, $2 / 1024, $3}');" \
 		"before the load: $(head -n 1 "$samples" | awk '{printf "PSS %.1f MiB over %d", $1 / 1024, $3}')"
 	echo "guest: qemu RSS at most $(sort -k4 -n "$samples" | tail -n 1 | awk '{printf "%.1f MiB", $4 / 1024}');" \
 		"inside: $(grep -ao 'Mem[A-Za-z]*: *[0-9]* kB' "$(console_log "$VM")" | tail -n 2 | tr -s ' ' | tr '\n' ' ')"
 }
 
-# restart_exit: the exit taken down and started again while the guest runs. While it is down,
-# connections through the guest fail; after exit --detach returned, the time until a new
-# connection works again (<= 2 s).
+# restart_exit: the exit taken down and started again (the same key) while the guest runs.
+# While it is down, connections through the guest fail; after exit --detach returned, the time
+# until a new connection works again (<= 2 s).
 restart_exit() {
 	local t0 t1 t2 i probe=$BED_DIR/probe-x ok=""
 	need_vm
@@ -328,17 +313,18 @@ nothing_left() {
 	ip netns exec "$BED_INET" "$MPSOCKS" down --name "$EXIT" >&2 || fail "a second down of the exit failed"
 }
 
-# up_fails_at_exit WHY EXIT_AT LOGIN: up --exit fails with exit 1 and one line saying WHY, and
+# up_fails_at_exit WHY UP-ARGS...: up --exit ... fails with exit 1 and one line saying WHY, and
 # leaves the host namespace as it was (the guest it started meanwhile is gone too).
 up_fails_at_exit() {
 	local why=$1 vm=${VM}f out rc=0 args=()
+	shift
 	need_exit
 	[ -z "${KERNEL:-}" ] || args+=(--kernel "$KERNEL")
 	[ -z "${INITRD:-}" ] || args+=(--initrd "$INITRD")
 	bed_register_instance "$vm"
 	snapshot "$BED_HOST" >"$BED_DIR/f-before"
 	out=$(timeout 120 ip netns exec "$BED_HOST" "$MPSOCKS" up --detach --name "$vm" --accel tcg "${args[@]}" \
-		--exit "$2" --exit-user "$3" --uplink up0@198.18.0.1 --uplink up1@198.18.1.1 2>&1 </dev/null) || rc=$?
+		"$@" --uplink up0@198.18.0.1 --uplink up1@198.18.1.1 2>&1 </dev/null) || rc=$?
 	echo "$out" >&2
 	[ "$rc" = 1 ] || fail "up exit $rc, want 1"
 	grep -q -- "$why" <<<"$out" || fail "no line saying '$why': $(tail -n 1 <<<"$out")"
@@ -350,11 +336,101 @@ up_fails_at_exit() {
 	! pgrep -f "mpsocks-$vm( |$)" >/dev/null || fail "its qemu still runs"
 }
 
+# exit_states: the guest's view of its exits, from status --json: "AT STATE serving|-" lines.
+exit_states() {
+	in_host "$MPSOCKS" status --name "$VM" --json |
+		"$PY" -c 'import json,sys; [print(e["at"], e["state"], "serving" if e["serving"] else "-") for e in json.load(sys.stdin)["exits"] or []]'
+}
+
+# await_exit_state AT STATE SECONDS: until the guest's status shows exit AT in STATE.
+await_exit_state() {
+	local i
+	for ((i = 0; i < $3 * 2; i++)); do
+		exit_states | grep -q "^$1 $2 " && return 0
+		sleep 0.5
+	done
+	fail "the guest's status never showed $1 $2 within $3 s: $(exit_states | tr '\n' ';')"
+}
+
+# second_exit_takes_over: the guest knows two exits; the second one starts, the first stops:
+# new connections go through the second within 2 s, and status says which serves.
+second_exit_takes_over() {
+	local t0 t1 i ok='' probe=$BED_DIR/probe-y line
+	need_vm
+	need_exit
+	exit_up "$EXIT2" --port "$PORT2" || fail "the second exit: $EXIT_ERR"
+	EXIT_AT=$BED_EXIT_ADDR:$BED_EXIT_PORT # (need_exit: the group's exit)
+	await_exit_state "$BED_EXIT_ADDR:$PORT2" up 15
+	exit_down "$EXIT" || fail "down of the first exit failed"
+	t0=$(date +%s.%N)
+	for ((i = 0; i < 100; i++)); do
+		if in_host curl -s --max-time 3 --socks5 "$PROXY" -o "$probe" "$(plain_url ip "/bytes/1024?tag=$(tag xtakeover)")" &&
+			[ "$(stat -c %s "$probe")" = 1024 ]; then
+			ok=1
+			break
+		fi
+	done
+	t1=$(date +%s.%N)
+	[ -n "$ok" ] || fail "no connection went through the second exit"
+	echo "the first new connection after the first exit stopped worked $(echo "$t1 - $t0" | bc) s later ($i failed tries before)"
+	[ "$(echo "$t1 - $t0 <= 2.5" | bc)" = 1 ] || fail "the second exit took over only after $(echo "$t1 - $t0" | bc) s, want 2"
+	await_exit_state "$BED_EXIT_ADDR:$PORT2" up 5
+	exit_states
+	exit_states | grep -q "^$BED_EXIT_ADDR:$PORT2 up serving" || fail "status does not show the second exit serving"
+	exit_states | grep -q "^$BED_EXIT_ADDR:$BED_EXIT_PORT no-answer " || fail "status does not show the first exit silent"
+	line=$(in_host "$MPSOCKS" status --name "$VM" | grep "exit 2:") || fail "the status table has no line for exit 2"
+	echo "status: $line"
+	exit_up "$EXIT" || fail "the first exit did not come back: $EXIT_ERR"
+	# The entry asks a silent exit again every 10 s: the first is taken back.
+	await_exit_state "$BED_EXIT_ADDR:$BED_EXIT_PORT" up 25
+}
+
+# key_rotation: exit --new-key while the exit runs: a download running through it goes on, the
+# guest (the old key) is refused from its next connection on and its status says so; up with the
+# old line is refused in one line; the new line works.
+key_rotation() {
+	local old=$EXIT_LINE t out dl
+	need_vm
+	need_exit
+	exit_down "$EXIT2" || true
+	t=$(tag xrotate)
+	curl_socks ip --limit-rate 2M -o "$BED_DIR/$t" "$(plain_url ip "/bytes/$((8 * MIB))?tag=$t")" &
+	dl=$!
+	sleep 1
+	out=$(ip netns exec "$BED_INET" "$MPSOCKS" exit --name "$EXIT" --new-key 2>&1 </dev/null) || fail "exit --new-key failed: $out"
+	echo "$out"
+	grep -q "restarted with the new key" <<<"$out" || fail "no word of the restart: $out"
+	[ "$(cat "$MPSOCKS_KEY_DIR/$EXIT.line")" != "$old" ] || fail "the line did not change"
+	! grep -qF "$(cut -d@ -f1 "$MPSOCKS_KEY_DIR/$EXIT.line" | cut -d/ -f3)" <<<"$out" || fail "the new key went to the output (not a terminal)"
+	wait "$dl" || fail "the download running through the exit broke at the rotation"
+	check_download "$t" "$BED_DIR/$t" $((8 * MIB))
+	rm -f "$BED_DIR/$t"
+	! curl_socks ip --max-time 10 -o /dev/null "$(plain_url ip "/bytes/1024?tag=$(tag xold)")" 2>/dev/null ||
+		fail "a connection with the old key went through"
+	await_exit_state "$BED_EXIT_ADDR:$BED_EXIT_PORT" refused-key 5
+	in_host "$MPSOCKS" status --name "$VM" | grep "exit 1:" | grep -q "REFUSES the key" || fail "the status table does not say the key is refused"
+	up_fails_at_exit "refuses this key" --exit "$old"
+	EXIT_LINE=$(cat "$MPSOCKS_KEY_DIR/$EXIT.line")
+}
+
+# old_exit: an exit of the plain protocol (exit --user, as before the link) at another port;
+# up with a line naming it is refused in one line that says so.
+old_exit() {
+	local key at=$EXIT_AT line=$EXIT_LINE keyfile=$EXIT_KEYFILE
+	need_exit
+	key=$(cut -d@ -f1 <<<"$EXIT_LINE")
+	exit_up_plain "${EXIT}p" --port $((BED_EXIT_PORT + 3)) || fail "the plain exit: $EXIT_ERR"
+	EXIT_AT=$at EXIT_LINE=$line EXIT_KEYFILE=$keyfile # (the group's exit again)
+	up_fails_at_exit "speaks plain SOCKS5" --exit "$key@$BED_EXIT_ADDR:$((BED_EXIT_PORT + 3))"
+	exit_down "${EXIT}p" || true
+}
+
 # The exit bundle (make exit-bundle), unpacked outside the tree as on a VPS: one command starts
-# its exit beside the running one (another port), which serves a client with its login (1 MiB
-# from the plain server, intact), and its down leaves the other exit's MPTCP limits alone.
+# its exit beside the running one (another port, its own key), which proves that key and
+# carries a connection (an entry beside it, 1 MiB from the plain server, intact); its down
+# leaves the other exit's MPTCP limits alone.
 bundle_serves() {
-	local dir t out limits port=$((BED_EXIT_PORT + 2)) bundle=${O:-$TOP/out}/mpsocks-exit.tar.gz
+	local dir t out limits port=$((BED_EXIT_PORT + 2)) bundle=${O:-$TOP/out}/mpsocks-exit.tar.gz pid
 	need_exit
 	[ -f "$bundle" ] || fail "$bundle missing (make exit-bundle)"
 	dir=$(mktemp -d /tmp/mps-bundle.XXXX)
@@ -364,11 +440,19 @@ bundle_serves() {
 	"$dir/mpsocks-exit/deps" --exit --check >&2 || fail "the bundle's deps --exit --check: $("$dir/mpsocks-exit/deps" --exit --check 2>&1)"
 	bed_register_exit "${EXIT}b"
 	out=$(ip netns exec "$BED_INET" "$dir/mpsocks-exit/mpsocks" exit --detach --name "${EXIT}b" \
-		--listen "$BED_EXIT_ADDR" --port "$port" --user "$EXIT_LOGIN" 2>&1 </dev/null) || fail "the bundle's exit failed: $out"
+		--listen "$BED_EXIT_ADDR" --port "$port" 2>&1 </dev/null) || fail "the bundle's exit failed: $out"
+	echo "$out"
 	grep -qF "exit ready: $BED_EXIT_ADDR:$port" <<<"$out" || fail "no ready line: $out"
+	grep -q "^mpsocks://[A-Za-z0-9_-]\{43\}@$BED_EXIT_ADDR:$port\$" "$MPSOCKS_KEY_DIR/${EXIT}b.line" || fail "no line for appliances"
+	[ "$(stat -c %a "$MPSOCKS_KEY_DIR/${EXIT}b.key")" = 600 ] || fail "the key's mode is $(stat -c %a "$MPSOCKS_KEY_DIR/${EXIT}b.key")"
 	t=$(tag xbundle)
-	ip netns exec "$BED_INET" curl -sS --max-time 30 --socks5 "$BED_EXIT_ADDR:$port" --proxy-user "$EXIT_LOGIN" \
-		-o "$BED_DIR/$t" "$(plain_url ip "/bytes/$MIB?tag=$t")" >&2 || fail "curl through the bundle's exit failed"
+	ip netns exec "$BED_INET" "$dir/mpsocks-exit/mpslink" entry --listen 127.0.0.1:1095 --exit "$BED_EXIT_ADDR:$port" \
+		--key-fd 3 3<"$MPSOCKS_KEY_DIR/${EXIT}b.key" 2>>"$BED_LOGS/bundle-entry.log" &
+	pid=$!
+	sleep 0.5
+	ip netns exec "$BED_INET" curl -sS --max-time 30 --socks5 127.0.0.1:1095 \
+		-o "$BED_DIR/$t" "$(plain_url ip "/bytes/$MIB?tag=$t")" >&2 || { kill "$pid"; fail "curl through the bundle's exit failed"; }
+	kill "$pid"
 	far_line "$t" >/dev/null
 	check_download "$t" "$BED_DIR/$t" "$MIB"
 	limits=$(ip -n "$BED_INET" mptcp limits show)
@@ -377,34 +461,36 @@ bundle_serves() {
 }
 
 main() {
-	local c pid
+	local wrong=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8
 	snapshots >"$BED_DIR/x-before"
 	exit_up "$EXIT" || true
 	run_test "exit: up --exit to a port where nothing listens fails with one line and leaves nothing" \
-		up_fails_at_exit "does not answer" "$BED_EXIT_ADDR:$((BED_EXIT_PORT + 1))" "$EXIT_LOGIN"
-	run_test "exit: up --exit with a wrong password fails with one line and leaves nothing" \
-		up_fails_at_exit "refuses the credentials" "$BED_EXIT_ADDR:$BED_EXIT_PORT" "${EXIT_LOGIN%%:*}:wrong"
-	vm_up "$VM" --debug --exit "$BED_EXIT_ADDR:$BED_EXIT_PORT" --exit-user "$EXIT_LOGIN" \
+		up_fails_at_exit "no exit answers" --exit "${EXIT_LINE%:*}:$((BED_EXIT_PORT + 1))"
+	run_test "exit: up --exit with another key fails with one line and leaves nothing" \
+		up_fails_at_exit "refuses this key" --exit "mpsocks://$wrong@$EXIT_AT"
+	run_test "exit: up --exit naming an exit of the old, plain protocol fails with one line saying so" old_exit
+	# The second exit's key made now (its first start), the exit itself started only later.
+	bed_register_exit "$EXIT2"
+	if ip netns exec "$BED_INET" "$MPSOCKS" exit --name "$EXIT2" --port "$PORT2" --listen "$BED_EXIT_ADDR" --detach >&2 </dev/null; then
+		ip netns exec "$BED_INET" "$MPSOCKS" down --name "$EXIT2" >&2 || true
+	fi
+	(umask 077 && printf '%s\n' "$EXIT_LINE" >"$BED_DIR/exit.line")
+	vm_up "$VM" --debug --exit "$BED_DIR/exit.line" --exit "$(cat "$MPSOCKS_KEY_DIR/$EXIT2.line")" \
 		--uplink up0@198.18.0.1 --uplink up1@198.18.1.1 --uplink up2@198.18.2.1 || true
 	run_test "exit: 20 MiB down and 20 MiB up between a plain-TCP server and the guest's client, intact (sha256), the server's peer is the exit" transfer_both_ways ip
 	run_test "exit: the same by name (socks5h): the exit, not the guest, resolves it" transfer_both_ways name
 	run_test "exit: one MPTCP connection at the exit with a subflow from each of the 3 uplinks (ss -tni in its namespace)" exit_subflows
+	run_test "exit: a capture of the uplinks holds neither the exit's key, the name, the request nor the page" capture_hides
 	run_test "exit: 3 uplinks of 20 Mbit/s through the exit give > 2 x one uplink's goodput to the plain server" aggregation
 	run_test "exit: download from the plain server survives losing a joined subflow's uplink (sha256 intact)" failover 1
 	run_test "exit: download from the plain server survives losing the initial subflow's uplink (sha256 intact)" failover 0
-	run_test "exit: a client of its own with the exit's login gets 1 MiB intact" direct_login_works
-	run_test "exit: a client offering no credentials is refused" refused_direct "$(tag xnone)"
-	run_test "exit: a wrong password is refused" refused_direct "$(tag xwrong)" --proxy-user "${EXIT_LOGIN%%:*}:wrong"
-	run_test "exit: a wrong user name is refused" refused_direct "$(tag xwronguser)" --proxy-user "mallory:${EXIT_LOGIN#*:}"
-	pid=$(exit_sockd_pid)
-	while read -r c; do
-		run_test "exit: refuses, and still serves after, with its login: $c" garbage_case "$c"
-	done < <("$PY" "$TOP/tests/e2e/socks_garbage.py" --list)
-	run_test "exit: its sockd kept running through the malformed and refused requests" same_exit_pid "$pid"
+	run_test "exit: strangers (random bytes, a SOCKS5 greeting, a TLS hello, half-open) hear 0 bytes from it" strangers_hear_nothing
 	run_test "exit: 200 concurrent connections of 1 MiB each through the guest and the exit arrive intact" concurrent_through_exit
 	run_test "exit: restarted while the guest runs, new connections work within 2 s of its return" restart_exit
+	run_test "exit: a second exit takes new connections within 2 s of the first one's stop; status shows which serves" second_exit_takes_over
+	run_test "exit: a key rotation: running downloads go on, the old key is refused (status says so, up too)" key_rotation
 	run_test "exit: the exit bundle, unpacked outside the tree, starts with one command and serves" bundle_serves
-	run_test "exit: down of the guest and of the exit leaves nothing in either namespace" nothing_left
+	run_test "exit: down of the guest and of the exits leaves nothing in either namespace" nothing_left
 }
 
 main

@@ -89,16 +89,21 @@ vm_down() {
 }
 
 # The bed's exit: tools/mpsocks exit run natively in BED_INET (the user's VPS) at
-# BED_EXIT_ADDR:BED_EXIT_PORT with the login EXIT_LOGIN, for clients from the uplinks' side.
+# BED_EXIT_ADDR:BED_EXIT_PORT. The link's exit keeps its key and line in MPSOCKS_KEY_DIR (the
+# bed's, not the host's /var/lib/mpsocks); the plain one (--user) takes the login EXIT_LOGIN.
 EXIT_LOGIN=vps:s3cret
+export MPSOCKS_KEY_DIR=$BED_DIR/keys
 
-# exit_up NAME [LAUNCHER ARGS]: tools/mpsocks exit --detach inside BED_INET; fine only with its
-# "exit ready: ADDR:PORT" line, which sets EXIT_AT=ADDR:PORT. On failure sets EXIT_ERR and
-# returns 1.
+# exit_up NAME [LAUNCHER ARGS]: tools/mpsocks exit --detach inside BED_INET (at --port PORT if
+# ARGS give one); fine only with its "exit ready: ADDR:PORT" line, which sets EXIT_AT=ADDR:PORT,
+# and for the link's exit EXIT_LINE (the line from MPSOCKS_KEY_DIR/NAME.line) and EXIT_KEYFILE.
+# On failure sets EXIT_ERR and returns 1. exit_up_plain: the plain exit, with EXIT_LOGIN.
 exit_up() {
-	local name=$1 n=1 out
+	local name=$1 n=1 out port=$BED_EXIT_PORT i
 	shift
-	EXIT_ERR='' EXIT_AT=''
+	local -a args=("$@")
+	EXIT_ERR='' EXIT_AT='' EXIT_LINE='' EXIT_KEYFILE=''
+	for ((i = 0; i + 1 < ${#args[@]}; i++)); do [ "${args[i]}" != --port ] || port=${args[i + 1]}; done
 	if [ ! -x "$MPSOCKS" ]; then
 		EXIT_ERR="launcher $MPSOCKS missing"
 		return 1
@@ -106,20 +111,29 @@ exit_up() {
 	bed_register_exit "$name"
 	while [ -e "$BED_LOGS/$name.exit.$n" ]; do n=$((n + 1)); done
 	out=$BED_LOGS/$name.exit.$n
-	echo "exit_up: $MPSOCKS exit --detach --name $name --listen $BED_EXIT_ADDR --port $BED_EXIT_PORT $*" >&2
+	echo "exit_up: $MPSOCKS exit --detach --name $name --listen $BED_EXIT_ADDR --port $port $*" >&2
 	if ! timeout 60 ip netns exec "$BED_INET" "$MPSOCKS" exit --detach --name "$name" --listen "$BED_EXIT_ADDR" \
-		--port "$BED_EXIT_PORT" --user "$EXIT_LOGIN" --allow 198.18.0.0/16 "$@" >"$out" 2>&1 </dev/null; then
+		--port "$port" "$@" >"$out" 2>&1 </dev/null; then
 		EXIT_ERR="mpsocks exit failed: $(grep -v '^$' "$out" | tail -n 1)"
 		cat "$out" >&2
 		return 1
 	fi
-	if ! grep -qF "exit ready: $BED_EXIT_ADDR:$BED_EXIT_PORT" "$out"; then
-		EXIT_ERR="mpsocks exit --detach printed no 'exit ready: $BED_EXIT_ADDR:$BED_EXIT_PORT' line"
+	if ! grep -qF "exit ready: $BED_EXIT_ADDR:$port" "$out"; then
+		EXIT_ERR="mpsocks exit --detach printed no 'exit ready: $BED_EXIT_ADDR:$port' line"
 		cat "$out" >&2
 		return 1
 	fi
-	EXIT_AT=$BED_EXIT_ADDR:$BED_EXIT_PORT
+	EXIT_AT=$BED_EXIT_ADDR:$port
+	if [ -r "$MPSOCKS_KEY_DIR/$name.line" ] && ! grep -q -- '--user' <<<"$*"; then
+		EXIT_LINE=$(cat "$MPSOCKS_KEY_DIR/$name.line") EXIT_KEYFILE=$MPSOCKS_KEY_DIR/$name.key
+	fi
 	echo "exit_up: $name ready at $EXIT_AT" >&2
+}
+
+exit_up_plain() {
+	local name=$1
+	shift
+	exit_up "$name" --user "$EXIT_LOGIN" --allow 198.18.0.0/16 "$@"
 }
 
 # need_exit: first line of every test that needs the exit the group started.
@@ -255,13 +269,12 @@ gets_at_once() {
 	return "$rc"
 }
 
-# concurrent N [HOST]: N transfers of 1 MiB at once through the proxy of instance $VM from the
-# server at HOST (default the MPTCP server), each checked, and no OOM kill in its console
-# meanwhile. Says on stderr how long until the last of them had its first byte (the setup rate).
+# concurrent N [HOST]: N transfers of 1 MiB at once through PROXY (instance $VM's, if VM is set)
+# from the server at HOST (default the MPTCP server), each checked, and no OOM kill in the
+# guest's console meanwhile. Says on stderr how long until the last of them had its first byte (the setup rate).
 concurrent() {
-	local n=$1 host=${2:-$BED_SERVER_ADDR} i dir=$BED_DIR/par base sums line bad=0 t ooms t0 t1 last
-	need_vm
-	ooms=$(count_lines 'Out of memory' "$(console_log "$VM")")
+	local n=$1 host=${2:-$BED_SERVER_ADDR} i dir=$BED_DIR/par base sums line bad=0 t ooms=0 t0 t1 last
+	[ -z "${VM:-}" ] || { need_vm; ooms=$(count_lines 'Out of memory' "$(console_log "$VM")"); }
 	base=$(tag par)
 	t0=$(date +%s.%N)
 	# 1 MiB each: the guest carries 12-13 MiB/s under TCG with hundreds at once (500 in 39 s),
@@ -290,7 +303,7 @@ concurrent() {
 	[ "$bad" = 0 ] || fail "$bad of $n transfers missing or corrupt"
 	[ "$host" != "$BED_SERVER_ADDR" ] || all_multipath "$base"
 	# All arriving is not enough if the guest had to kill a process for memory on the way.
-	[ "$(count_lines 'Out of memory' "$(console_log "$VM")")" = "$ooms" ] ||
+	[ -z "${VM:-}" ] || [ "$(count_lines 'Out of memory' "$(console_log "$VM")")" = "$ooms" ] ||
 		fail "the guest's OOM killer struck during the test: $(grep 'Out of memory' "$(console_log "$VM")" | tail -n 1 | cut -c1-120)"
 }
 

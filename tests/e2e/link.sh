@@ -110,19 +110,7 @@ flights() {
 	sleep 0.5
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
-	n=$(tshark -r "$cap" -T fields -E separator=' ' -e frame.time_epoch -e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport \
-		-e tcp.flags.syn -e tcp.flags.ack -e tcp.len 2>/dev/null | "$PY" -c '
-import sys
-port, far = sys.argv[1], sys.argv[2]
-rows = [l.split() for l in sys.stdin if len(l.split()) == 8]
-first = next(r for r in rows if r[4] == port and r[5] in ("1", "True") and r[6] in ("0", "False"))
-flow = {(first[1], first[2]), (first[3], first[4])}
-syn_far = next(float(r[0]) for r in rows if r[3] == far and r[5] in ("1", "True") and r[6] in ("0", "False"))
-dirs = [("A" if r[4] == port else "B") for r in rows if float(r[0]) < syn_far and
-	{(r[1], r[2]), (r[3], r[4])} == flow and (r[5] in ("1", "True") or int(r[7]) > 0)]
-s = "".join(dirs)
-print(s.count("AB") if not s.endswith("A") else s.rstrip("A").count("AB"), s, file=sys.stdout)
-' "$LPORT" "$BED_FAR_ADDR")
+	n=$("$PY" "$TOP/tests/e2e/link_flights.py" "$cap" "$LPORT" "$BED_FAR_ADDR")
 	echo "flights before the exit's SYN to the server: $n (A: entry to exit, B: exit to entry)"
 	[ "${n%% *}" -le 2 ] || fail "$n round trips before the exit's SYN, want at most 2"
 }
@@ -245,6 +233,7 @@ main() {
 	run_test "link: the exit's MPTCP connection has a subflow from each of the 3 uplinks" subflows_at_exit
 	run_test "link: a capture of the uplinks holds neither the key, the name, the request nor the page" capture_hides
 	run_test "link: at most 2 round trips between entry and exit before the exit's SYN to the server (capture)" flights
+	run_test "link: 200 connections of 1 MiB at once through entry and exit, each intact" concurrent 200 "$BED_FAR_ADDR"
 	run_test "link: strangers (random bytes, SOCKS5, a TLS hello, half-open) hear 0 bytes" strangers_hear_nothing
 	run_test "link: an entry with another key fails at once with a SOCKS5 reply" wrong_key
 	run_test "link: 2000 hostile openings during a download: intact, 0 bytes answered, the exit bounded, the address turned away" hostile_flood
