@@ -76,10 +76,6 @@ int sysctl_multipath(int ipv6, char *err, size_t errlen)
 		 * usual maxima of a big machine; tcp_mem (the global limit) stays RAM-sized. */
 		{ "net/ipv4/tcp_rmem", "4096 131072 6291456", 0, 0 },
 		{ "net/ipv4/tcp_wmem", "4096 16384 4194304", 0, 0 },
-		/* The guest's MPTCP listeners (the link's entry on loopback) tell their peers not to
-		 * join their address: subflows from the uplinks' addresses to 127.0.0.1 never connect
-		 * (martians) and stalled those connections. */
-		{ "net/mptcp/allow_join_initial_addr_port", "0", 0, 0 },
 	};
 	int failed = 0;
 	size_t k;

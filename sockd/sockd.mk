@@ -1,5 +1,6 @@
 # dante 1.4.2's sockd from Debian's source package: static, musl, stripped, linked with the
-# socket()/setsockopt() wrappers of sockd/mptcp_socket.c so that its TCP sockets are MPTCP, and
+# socket()/setsockopt()/connect() wrappers of sockd/mptcp_socket.c so that its TCP sockets are MPTCP
+# (but to loopback), and
 # the getspnam() wrapper of sockd/own_users.c so that the exit has users of its own.
 DANTE_VERSION := 1.4.2
 DANTE_ORIG := dante_$(DANTE_VERSION)+dfsg.orig.tar.xz
@@ -23,7 +24,7 @@ DANTE_CONFIGURE := --disable-client --disable-preload --disable-pidfile \
 # one buffer, is not offered (command: connect).
 DANTE_CFLAGS := -Os -ffunction-sections -fdata-sections -DSOCKD_BUFSIZE=16384
 DANTE_LDFLAGS := -all-static -Wl,--gc-sections -Wl,--wrap=socket -Wl,--wrap=setsockopt \
-	-Wl,--wrap=getspnam
+	-Wl,--wrap=connect -Wl,--wrap=getspnam
 
 .PHONY: sockd
 sockd: $(O)/bin/sockd
@@ -88,7 +89,8 @@ $(DANTE_DIR)/sockd/sockd: $(DANTE_DIR)/config.status $(SOCKD_WRAPPERS)
 
 # Refuse a binary that lost the wrappers or is not static: it would run, just without MPTCP.
 $(O)/bin/sockd: $(DANTE_DIR)/sockd/sockd
-	@nm $< | grep -q ' T __wrap_socket$$' && nm $< | grep -q ' T __wrap_setsockopt$$' || \
+	@nm $< | grep -q ' T __wrap_socket$$' && nm $< | grep -q ' T __wrap_setsockopt$$' && \
+		nm $< | grep -q ' T __wrap_connect$$' || \
 		{ echo "sockd: $< lacks the MPTCP socket wrappers" >&2; exit 1; }
 	@nm $< | grep -q ' T __wrap_getspnam$$' || \
 		{ echo "sockd: $< lacks the getspnam wrapper (sockd/own_users.c)" >&2; exit 1; }

@@ -1,5 +1,5 @@
 /* Tests of sockd/mptcp_socket.c, the wrappers that make sockd's TCP sockets MPTCP.
- * Linked without --wrap: this file supplies __real_socket/__real_setsockopt, which either
+ * Linked without --wrap: this file supplies __real_socket/__real_setsockopt/__real_connect, which either
  * replay a scripted answer (to test fallback and pass-through) or make the real system call
  * (to test against the host kernel, which must have MPTCP enabled). */
 #define _GNU_SOURCE /* syscall(), SO_PROTOCOL, SOCK_CLOEXEC */
@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -58,6 +59,28 @@ int __real_setsockopt(int fd, int level, int optname, const void *optval, sockle
 	if (fake.sockopt_ret < 0)
 		errno = fake.sockopt_err;
 	return fake.sockopt_ret;
+}
+
+int __real_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return (int)syscall(SYS_connect, fd, addr, len);
+}
+
+static void test_connect_plain(struct check *c)
+{
+	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+	CHECK(c, "plain to loopback: 127.0.0.1", mptcp_connect_plain((struct sockaddr *)&v4, sizeof(v4)));
+	v4.sin_addr.s_addr = htonl(0x7f010203);
+	CHECK(c, "plain to loopback: 127.1.2.3", mptcp_connect_plain((struct sockaddr *)&v4, sizeof(v4)));
+	CHECK(c, "plain to loopback: ::1", mptcp_connect_plain((struct sockaddr *)&v6, sizeof(v6)));
+	v4.sin_addr.s_addr = htonl(0xc6336402);
+	CHECK(c, "mptcp elsewhere: 198.51.100.2", !mptcp_connect_plain((struct sockaddr *)&v4, sizeof(v4)));
+	v6.sin6_addr.s6_addr[0] = 0x20;
+	CHECK(c, "mptcp elsewhere: 2000::1", !mptcp_connect_plain((struct sockaddr *)&v6, sizeof(v6)));
+	CHECK(c, "mptcp elsewhere: a short address", !mptcp_connect_plain((struct sockaddr *)&v4, 4));
+	CHECK(c, "mptcp elsewhere: none", !mptcp_connect_plain(NULL, 0));
 }
 
 static void test_wanted(struct check *c)
@@ -179,6 +202,65 @@ static void v6only_case(struct check *c)
 		close(fd);
 }
 
+/* A listening plain TCP socket on 127.0.0.1; returns its fd and fills *sin. */
+static int tcp_listener(struct sockaddr_in *sin)
+{
+	socklen_t len = sizeof(*sin);
+	int fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, IPPROTO_TCP);
+
+	*sin = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)sin, sizeof(*sin)) != 0 || listen(fd, 1) != 0 ||
+	    getsockname(fd, (struct sockaddr *)sin, &len) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* sockd's socket to the link's entry: made MPTCP, bound, options set, then connected to
+ * loopback, where it must be plain TCP with all that kept; and once it is closed, the entry's
+ * next bytes are answered with a reset, not taken in by an orphan. */
+static void loopback_case(struct check *c)
+{
+	struct sockaddr_in sin, local = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1, v = 0, proto = 0, fd, lfd, afd = -1, r;
+	socklen_t len = sizeof(proto);
+	struct pollfd p;
+
+	lfd = tcp_listener(&sin);
+	fd = __wrap_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	CHECK(c, "loopback: made MPTCP, bound, TCP_NODELAY set",
+	      lfd >= 0 && fd >= 0 && bind(fd, (struct sockaddr *)&local, sizeof(local)) == 0 &&
+		      __wrap_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0);
+	r = __wrap_connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	CHECK(c, "loopback: connect under way", r == 0 || errno == EINPROGRESS);
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	CHECK(c, "loopback: connected", poll(&p, 1, 2000) == 1);
+	CHECK(c, "loopback: now plain TCP",
+	      getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 && proto == IPPROTO_TCP);
+	len = sizeof(v);
+	CHECK(c, "loopback: TCP_NODELAY kept", getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len) == 0 && v);
+	CHECK(c, "loopback: O_NONBLOCK and FD_CLOEXEC kept",
+	      (fcntl(fd, F_GETFL) & O_NONBLOCK) && (fcntl(fd, F_GETFD) & FD_CLOEXEC));
+	len = sizeof(local);
+	CHECK(c, "loopback: still from 127.0.0.1",
+	      getsockname(fd, (struct sockaddr *)&local, &len) == 0 && local.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+	if (lfd >= 0)
+		afd = accept(lfd, NULL, NULL);
+	close(fd);
+	/* The first bytes reach the closed socket, which resets; the next send sees it. */
+	r = afd >= 0 ? (int)send(afd, "x", 1, MSG_NOSIGNAL) : -1;
+	usleep(200000);
+	r = r == 1 ? (int)send(afd, "y", 1, MSG_NOSIGNAL) : 0;
+	CHECK(c, "loopback: bytes after the close are refused (reset)", r < 0 && (errno == EPIPE || errno == ECONNRESET));
+	if (afd >= 0)
+		close(afd);
+	if (lfd >= 0)
+		close(lfd);
+}
+
 static void test_real_kernel(struct check *c)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -200,6 +282,7 @@ static void test_real_kernel(struct check *c)
 	CHECK(c, "kernel: TCP_NODELAY works",
 	      __wrap_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0);
 	v6only_case(c);
+	loopback_case(c);
 
 	lfd = mptcp_listener(&port);
 	CHECK(c, "kernel: MPTCP listener", lfd >= 0);
@@ -229,6 +312,7 @@ int main(void)
 {
 	struct check c = { .suite = "mptcp_socket" };
 
+	test_connect_plain(&c);
 	test_wanted(&c);
 	test_mptcp_first(&c);
 	test_fallback(&c, EPROTONOSUPPORT, "EPROTONOSUPPORT");
