@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/psa_util.h>
 #include <psa/crypto.h>
 
 /* One suite and one group, the same at both ends: no HelloRetryRequest, whose answer would
@@ -16,17 +17,14 @@ static const uint16_t groups[] = { MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SS
 
 int link_tls_init(struct link_tls *t, int endpoint, const struct link_key *key)
 {
-	static const char pers[] = "mpsocks link";
-
 	mbedtls_ssl_config_init(&t->conf);
-	mbedtls_entropy_init(&t->entropy);
-	mbedtls_ctr_drbg_init(&t->drbg);
 	if (psa_crypto_init() != PSA_SUCCESS ||
-	    mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy, (const unsigned char *)pers,
-				  sizeof(pers) - 1) != 0 ||
 	    mbedtls_ssl_config_defaults(&t->conf, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT) != 0)
 		return -EIO;
-	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
+	/* PSA's generator, the one that reseeds itself in a forked child (3.6.6, CVE-2026-25835):
+	 * each connection's process is a fork, and a generator of our own, seeded once in the
+	 * parent, gave every connection the same hello randoms. */
+	mbedtls_ssl_conf_rng(&t->conf, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
 	mbedtls_ssl_conf_min_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_3);
 	mbedtls_ssl_conf_max_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_3);
 	mbedtls_ssl_conf_tls13_key_exchange_modes(&t->conf, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL);
@@ -45,8 +43,6 @@ int link_tls_init(struct link_tls *t, int endpoint, const struct link_key *key)
 void link_tls_free(struct link_tls *t)
 {
 	mbedtls_ssl_config_free(&t->conf);
-	mbedtls_ctr_drbg_free(&t->drbg);
-	mbedtls_entropy_free(&t->entropy);
 }
 
 static int send_cb(void *ctx, const unsigned char *buf, size_t len)

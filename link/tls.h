@@ -9,16 +9,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
 #include <mbedtls/ssl.h>
 
 #include "key.h"
 
 struct link_tls {
 	mbedtls_ssl_config conf;
-	mbedtls_entropy_context entropy;
-	mbedtls_ctr_drbg_context drbg;
 };
 
 struct link_conn {

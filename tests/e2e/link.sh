@@ -115,6 +115,25 @@ flights() {
 	[ "${n%% *}" -le 2 ] || fail "$n round trips before the exit's SYN, want at most 2"
 }
 
+# Three connections, captured at the exit: each hello (entry's and exit's) has a random and a
+# key share of its own. Each connection is a forked process of the same parent: a generator
+# state copied into them all repeats its output.
+hellos_fresh() {
+	local cap=$BED_DIR/link-hellos.pcapng pid i fields
+	ip netns exec "$BED_INET" dumpcap -q -i any -f "tcp port $LPORT" -w "$cap" 2>/dev/null &
+	pid=$!
+	sleep 1
+	for i in 1 2 3; do curl_socks name -o /dev/null "http://$BED_FAR_ADDR/bytes/1?tag=$(tag lhello)"; done
+	sleep 0.5
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	fields=$(tshark -r "$cap" -d "tcp.port==$LPORT,tls" -Y 'tls.handshake.type == 1 || tls.handshake.type == 2' \
+		-T fields -e tls.handshake.random -e tls.handshake.extensions_key_share_key_exchange 2>/dev/null | tr '\t' '\n' | grep .)
+	echo "hello randoms and key shares: $(wc -l <<<"$fields"), distinct: $(sort -u <<<"$fields" | wc -l)"
+	[ "$(wc -l <<<"$fields")" = 12 ] || fail "want 12 randoms and key shares in 3 connections' hellos"
+	[ "$(sort -u <<<"$fields" | wc -l)" = 12 ] || fail "a random or key share repeats across connections"
+}
+
 # Strangers from the far side: random bytes, a SOCKS5 greeting, a TLS hello, a half-open
 # connection; each hears 0 bytes.
 strangers_hear_nothing() {
@@ -234,6 +253,7 @@ main() {
 	run_test "link: a capture of the uplinks holds neither the key, the name, the request nor the page" capture_hides
 	run_test "link: at most 2 round trips between entry and exit before the exit's SYN to the server (capture)" flights
 	run_test "link: 200 connections of 1 MiB at once through entry and exit, each intact" concurrent 200 "$BED_FAR_ADDR"
+	run_test "link: each connection's hellos have a random and a key share of their own (capture)" hellos_fresh
 	run_test "link: strangers (random bytes, SOCKS5, a TLS hello, half-open) hear 0 bytes" strangers_hear_nothing
 	run_test "link: an entry with another key fails at once with a SOCKS5 reply" wrong_key
 	run_test "link: 2000 hostile openings during a download: intact, 0 bytes answered, the exit bounded, the address turned away" hostile_flood
