@@ -164,25 +164,31 @@ enum exit_state entry_probe(const struct net_addr *a, const struct net_addr *fro
 	return EXIT_UP;
 }
 
-/* The first exit to answer, those that failed lately last: its index with C open, or -1. */
+/* The first exit to answer, those that failed lately last: its index with C open, or -1.
+ * When none answered within seconds, each that did not answer gets patient_seconds: a burst
+ * of connections that fills the guest's queues loses a SYN or its answer now and then, and a
+ * lost SYN is sent again only after a second. */
 static int pick_exit(struct link_conn *c, struct entry_exits *ex, struct shared *sh, int *link)
 {
+	enum exit_state got[LINK_KEYS_MAX];
 	time_t now = now_s();
 	int pass, i, fd;
 
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < 3; pass++) {
 		for (i = 0; i < ex->n; i++) {
 			struct exit_seen *s = &sh->seen[i];
 			bool lately = s->state != EXIT_UP && s->failed_at && now - s->failed_at < ex->retry_seconds;
-			if (lately != (pass == 1))
+			if (pass < 2 ? lately != (pass == 1) : got[i] != EXIT_NO_ANSWER)
 				continue;
-			fd = open_link(c, &ex->addr[i], NULL, &ex->tls[i], ex->seconds, ex->handshake_seconds);
+			fd = open_link(c, &ex->addr[i], NULL, &ex->tls[i], pass < 2 ? ex->seconds : ex->patient_seconds,
+				       ex->handshake_seconds);
 			if (fd >= 0) {
 				note(sh, i, EXIT_UP);
 				*link = fd;
 				return i;
 			}
-			note(sh, i, (enum exit_state)-fd);
+			got[i] = (enum exit_state)-fd;
+			note(sh, i, got[i]);
 		}
 	}
 	return -1;
@@ -206,6 +212,7 @@ static int serve_one(int fd, struct entry_exits *ex, struct shared *sh)
 	}
 	i = pick_exit(&c, ex, sh, &link);
 	if (i < 0) {
+		fprintf(stderr, "mpslink: no exit answered a connection (exit 1: %s)\n", exit_state_word(sh->seen[0].state));
 		socks_reply(fd, 1);
 		return 1;
 	}
@@ -226,6 +233,11 @@ static int serve_one(int fd, struct entry_exits *ex, struct shared *sh)
 		fprintf(stderr, "mpslink: a connection through exit %d broke: TLS error -0x%04x\n", i + 1, -c.tls_error);
 	else if (code < 0)
 		fprintf(stderr, "mpslink: a connection through exit %d: its client side broke: %s\n", i + 1, strerror(errno));
+	if (code < 0) {
+		/* A broken side ends both: the exit stops the server's bytes at once. */
+		net_abort(c.fd);
+		net_abort(fd);
+	}
 	link_conn_free(&c);
 	return code < 0;
 }

@@ -24,6 +24,7 @@ struct entry_exits {
 	struct link_tls tls[LINK_KEYS_MAX]; /* each exit has its own key */
 	int n;
 	int seconds;       /* to connect to one exit before the next is tried */
+	int patient_seconds; /* to connect, when no exit answered within seconds */
 	int handshake_seconds; /* then for its handshake (a loaded appliance is slow at it) */
 	int retry_seconds; /* how often a failed exit is probed */
 	int state_fd;      /* -1, or a file that gets a line per exit on every change */

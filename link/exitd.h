@@ -8,7 +8,8 @@
 #include "tls.h"
 
 struct exitd_limits {
-	int handshake_seconds; /* from accept to the whole request */
+	int handshake_seconds; /* from accept to the whole request, for a peer yet to prove the key */
+	int proven_seconds;    /* then once more, for one that proved it */
 	int connect_seconds;   /* to the request's server */
 	int max_children;      /* connections at once; more wait in the listen queue */
 	int max_failures;      /* unproven openings from one address before it is turned away */

@@ -45,8 +45,9 @@ static int drop_root(void)
 int main(int argc, char **argv)
 {
 	struct net_addr listen_at, from;
-	struct entry_exits ex = { .seconds = 2, .handshake_seconds = 10, .retry_seconds = 10, .state_fd = -1 };
-	struct exitd_limits lim = { .handshake_seconds = 5, .connect_seconds = 10, .max_children = 512,
+	struct entry_exits ex = { .seconds = 2, .patient_seconds = 8, .handshake_seconds = 10, .retry_seconds = 10,
+				  .state_fd = -1 };
+	struct exitd_limits lim = { .handshake_seconds = 5, .proven_seconds = 20, .connect_seconds = 10, .max_children = 512,
 				    .max_failures = 10, .penalty_seconds = 30 };
 	struct link_key keys[LINK_KEYS_MAX];
 	int i, fd, err, key_fd = 0, have_listen = 0, have_from = 0, nkeys;
@@ -120,7 +121,10 @@ int main(int argc, char **argv)
 		printf("%s\n", exit_state_word(s));
 		return s == EXIT_UP ? 0 : 1;
 	}
-	fd = net_listen(&listen_at, IPPROTO_MPTCP);
+	/* The entry's clients are local (sockd on loopback): plain TCP, whose close answers later
+	 * bytes with a reset (sockd/mptcp_socket.c says why that matters). The exit's are the
+	 * uplinks: MPTCP. */
+	fd = net_listen(&listen_at, mode == MODE_EXIT ? IPPROTO_MPTCP : IPPROTO_TCP);
 	if (fd < 0) {
 		fprintf(stderr, "mpslink: cannot listen on %s: %s\n", listen_text, strerror(-fd));
 		return 1;

@@ -131,3 +131,10 @@ void net_peer_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 	else
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf, (socklen_t)len);
 }
+
+void net_abort(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
