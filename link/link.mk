@@ -7,6 +7,8 @@ MBEDTLS_ORIG := mbedtls_$(MBEDTLS_VERSION).orig.tar.bz2
 MBEDTLS_TARBALL ?=
 MBEDTLS_SRC := $(B)/mbedtls-$(MBEDTLS_VERSION)
 MBEDTLS_LIBS := $(MBEDTLS_SRC)/library/libmbedtls.a $(MBEDTLS_SRC)/library/libmbedcrypto.a
+# everest/: the X25519 of HACL* that ecdh.h includes (MBEDTLS_ECDH_VARIANT_EVEREST_ENABLED).
+MBEDTLS_INCLUDES := -isystem '$(MBEDTLS_SRC)/include' -isystem '$(MBEDTLS_SRC)/3rdparty/everest/include'
 LINK_DIR := $(TOP)/link
 LINK_OBJDIR := $(B)/link
 LINK_SRCS := $(wildcard $(LINK_DIR)/*.c)
@@ -41,7 +43,7 @@ $(MBEDTLS_SRC)/.built: $(MBEDTLS_SRC)/.extracted $(LINK_DIR)/mbedtls_config.h $(
 
 $(LINK_OBJDIR)/%.o: $(LINK_DIR)/%.c $(MBEDTLS_SRC)/.built
 	@mkdir -p $(@D)
-	$(MUSL_GCC) -std=c11 -D_GNU_SOURCE $(GUEST_CFLAGS) -isystem '$(MBEDTLS_SRC)/include' -MMD -MP -c -o $@ $<
+	$(MUSL_GCC) -std=c11 -D_GNU_SOURCE $(GUEST_CFLAGS) $(MBEDTLS_INCLUDES) -MMD -MP -c -o $@ $<
 
 $(MPSLINK): $(LINK_OBJS)
 	$(call banner,mpslink)
@@ -59,7 +61,7 @@ UNIT_TESTS += $(B)/tests/test_link
 $(B)/tests/test_link: $(TOP)/tests/unit/test_link.c $(LINK_DIR)/request.c $(LINK_DIR)/key.c $(LINK_DIR)/dest.c $(wildcard $(LINK_DIR)/*.h) \
 		$(TOP)/tests/unit/check.h $(MBEDTLS_SRC)/.built
 	@mkdir -p $(@D)
-	$(MUSL_GCC) -std=c11 -D_GNU_SOURCE -O1 -static -Wall -Wextra -I$(LINK_DIR) -isystem '$(MBEDTLS_SRC)/include' \
+	$(MUSL_GCC) -std=c11 -D_GNU_SOURCE -O1 -static -Wall -Wextra -I$(LINK_DIR) $(MBEDTLS_INCLUDES) \
 		-o $@ $(filter %.c,$^) $(MBEDTLS_LIBS)
 
 FUZZ_TARGETS += $(B)/tests/fuzz_link_request

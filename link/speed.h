@@ -4,8 +4,8 @@
 #ifndef LINK_SPEED_H
 #define LINK_SPEED_H
 
-/* Prints "AEAD MB/s" per AEAD (16 KiB records, SECONDS each) and "x25519 N/s" (a key made
- * and one agreement) on stdout: 0 or -EIO. */
+/* Prints "AEAD MB/s" per AEAD (16 KiB records, SECONDS each) and "x25519 N/s" (a key made,
+ * its public half and one agreement) on stdout: 0 or -EIO. */
 int link_speed(double seconds);
 
 #endif
