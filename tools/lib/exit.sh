@@ -6,15 +6,6 @@
 EXIT_DEFAULT_NAME=exit
 EXIT_SUBFLOWS=8 # ip mptcp limits for a client with up to 8 uplinks
 
-# The static sockd: the tree's build, or the one beside the launcher in a release or bundle.
-find_sockd() {
-	local f
-	for f in "${MPSOCKS_SOCKD:-}" "$TOP/out/bin/sockd" "$(dirname "$LIB")/sockd" "$TOP/share/mpsocks/sockd"; do
-		[ -n "$f" ] && [ -x "$f" ] && { printf '%s\n' "$f"; return 0; }
-	done
-	return 1
-}
-
 check_exit_options() {
 	local spec
 	[ -n "$USER_PASS" ] || USER_PASS=${MPSOCKS_EXIT_USER:-}
@@ -150,7 +141,7 @@ cmd_exit() {
 	become_root exit "$@"
 	need exit "${NEEDS_EXIT[@]}"
 	if [ -n "$USER_PASS" ]; then
-		sockd=$(find_sockd) || die "no sockd binary: build it (make sockd) or give MPSOCKS_SOCKD=PATH"
+		sockd=$(find_ours sockd "${MPSOCKS_SOCKD:-}") || die "no sockd binary: build it (make sockd) or give MPSOCKS_SOCKD=PATH"
 	else
 		need_mpslink
 	fi

@@ -7,17 +7,8 @@ KEY_DIR=${MPSOCKS_KEY_DIR:-/var/lib/mpsocks}
 LINK_RE='^mpsocks://([A-Za-z0-9_-]{43})@([A-Za-z0-9.-]+):([0-9]+)$'
 LINK_PROBE_SECONDS=5 # mpslink probe's own deadline, per exit
 
-# The static mpslink: the tree's build, or the one beside the launcher in a release or bundle.
-find_mpslink() {
-	local f
-	for f in "${MPSOCKS_MPSLINK:-}" "$TOP/out/bin/mpslink" "$(dirname "$LIB")/mpslink" "$TOP/share/mpsocks/mpslink"; do
-		[ -n "$f" ] && [ -x "$f" ] && { printf '%s\n' "$f"; return 0; }
-	done
-	return 1
-}
-
 need_mpslink() {
-	MPSLINK=$(find_mpslink) || die "no mpslink binary: build it (make link) or give MPSOCKS_MPSLINK=PATH"
+	MPSLINK=$(find_ours mpslink "${MPSOCKS_MPSLINK:-}") || die "no mpslink binary: build it (make link) or give MPSOCKS_MPSLINK=PATH"
 }
 
 # ---------------------------------------------------------------- up: --exit LINE|FILE
@@ -145,7 +136,7 @@ link_exit_answers() {
 	local state=$1 keyfile addr=$LISTEN key
 	[ "$addr" != 0.0.0.0 ] || addr=127.0.0.1
 	read -r keyfile <"$state/mpslink" && read -r key <"$keyfile" || return 1
-	MPSLINK=${MPSLINK:-$(find_mpslink)} || return 1
+	MPSLINK=${MPSLINK:-$(find_ours mpslink "${MPSOCKS_MPSLINK:-}")} || return 1
 	[ "$(probe_exit "$addr" "$PORT" "$key")" = up ]
 }
 

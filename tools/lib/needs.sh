@@ -30,3 +30,13 @@ need() {
 	printf 'mpsocks: %s needs%s, not found on PATH: apt-get install%s%s\n' "$what" "$cmds" "$pkgs" "${alt:+, or $alt}" >&2
 	exit 2
 }
+
+# find_ours NAME OVERRIDE: the path of our static program NAME (sockd, mpslink): OVERRIDE when
+# given, else the tree's build, or the one beside the launcher in a release or bundle.
+find_ours() {
+	local f
+	for f in "$2" "$TOP/out/bin/$1" "$(dirname "$LIB")/$1" "$TOP/share/mpsocks/$1"; do
+		[ -n "$f" ] && [ -x "$f" ] && { printf '%s\n' "$f"; return 0; }
+	done
+	return 1
+}
