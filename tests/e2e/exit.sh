@@ -166,20 +166,13 @@ strangers_hear_nothing() {
 # capture_hides: a capture of the 3 uplinks at the far end while a client of the guest fetches
 # a page by name holds neither the exit's key, nor the name, nor the request's tag, nor the page.
 capture_hides() {
-	local t cap pids=() i
+	local t cap
 	need_vm
 	need_exit
 	t=$(tag xsecret) cap=$BED_DIR/exit-capture
-	mkdir -p "$cap"
-	for i in 0 1 2; do
-		ip netns exec "$BED_INET" dumpcap -q -i "dn$i" -w "$cap/dn$i.pcapng" 2>/dev/null &
-		pids+=($!)
-	done
-	sleep 1
+	capture_start "$BED_INET" "$cap" dn0 dn1 dn2
 	curl_socks name -o "$BED_DIR/$t" "$(plain_url name "/bytes/$MIB?tag=$t")"
-	sleep 0.5
-	kill "${pids[@]}"
-	wait "${pids[@]}" 2>/dev/null || true
+	capture_stop
 	check_download "$t" "$BED_DIR/$t" "$MIB"
 	"$PY" "$TOP/tests/e2e/link_secrets.py" "$EXIT_KEYFILE" "$t" "$BED_FAR_NAME" "$BED_DIR/$t" "$cap"/dn*.pcapng ||
 		fail "the capture shows a secret"
@@ -230,11 +223,23 @@ concurrent_through_exit() {
 		"inside: $(grep -ao 'Mem[A-Za-z]*: *[0-9]* kB' "$(console_log "$VM")" | tail -n 2 | tr -s ' ' | tr '\n' ' ')"
 }
 
+# first_working TAG MAX_TIME PAUSE: a 1 KiB GET through the guest, tried up to 100 times (each
+# within MAX_TIME s, PAUSE s apart) until one arrives whole; TRIES: the failed ones before.
+first_working() {
+	local probe=$BED_DIR/probe-$1
+	for ((TRIES = 0; TRIES < 100; TRIES++)); do
+		in_host curl -s --max-time "$2" --socks5 "$PROXY" -o "$probe" "$(plain_url ip "/bytes/1024?tag=$(tag "$1")")" &&
+			[ "$(stat -c %s "$probe")" = 1024 ] && return 0
+		sleep "$3"
+	done
+	return 1
+}
+
 # restart_exit: the exit taken down and started again (the same key) while the guest runs.
 # While it is down, connections through the guest fail; after exit --detach returned, the time
 # until a new connection works again (<= 2 s).
 restart_exit() {
-	local t0 t1 t2 i probe=$BED_DIR/probe-x ok=""
+	local t0 t1 t2 ok=""
 	need_vm
 	need_exit
 	exit_down "$EXIT" || fail "mpsocks down --name $EXIT failed"
@@ -243,18 +248,11 @@ restart_exit() {
 	t0=$(date +%s.%N)
 	exit_up "$EXIT" || fail "$EXIT_ERR"
 	t1=$(date +%s.%N)
-	for ((i = 0; i < 100; i++)); do
-		if in_host curl -s --max-time 1 --socks5 "$PROXY" -o "$probe" "$(plain_url ip "/bytes/1024?tag=$(tag xprobe)")" &&
-			[ "$(stat -c %s "$probe")" = 1024 ]; then
-			ok=1
-			break
-		fi
-		sleep 0.05
-	done
+	first_working xprobe 1 0.05 && ok=1
 	t2=$(date +%s.%N)
 	[ -n "$ok" ] || fail "no connection through the guest worked within $(echo "$t2 - $t1" | bc) s of the exit's return"
 	echo "exit --detach took $(echo "$t1 - $t0" | bc) s; the first new connection through the guest worked" \
-		"$(echo "$t2 - $t1" | bc) s after it returned ($i failed tries before)"
+		"$(echo "$t2 - $t1" | bc) s after it returned ($TRIES failed tries before)"
 	[ "$(echo "$t2 - $t1 <= 2" | bc)" = 1 ] || fail "connections worked again only $(echo "$t2 - $t1" | bc) s after the exit's return"
 }
 
@@ -355,7 +353,7 @@ await_exit_state() {
 # second_exit_takes_over: the guest knows two exits; the second one starts, the first stops:
 # new connections go through the second within 2 s, and status says which serves.
 second_exit_takes_over() {
-	local t0 t1 i ok='' probe=$BED_DIR/probe-y line
+	local t0 t1 ok='' line
 	need_vm
 	need_exit
 	exit_up "$EXIT2" --port "$PORT2" || fail "the second exit: $EXIT_ERR"
@@ -363,16 +361,10 @@ second_exit_takes_over() {
 	await_exit_state "$BED_EXIT_ADDR:$PORT2" up 15
 	exit_down "$EXIT" || fail "down of the first exit failed"
 	t0=$(date +%s.%N)
-	for ((i = 0; i < 100; i++)); do
-		if in_host curl -s --max-time 3 --socks5 "$PROXY" -o "$probe" "$(plain_url ip "/bytes/1024?tag=$(tag xtakeover)")" &&
-			[ "$(stat -c %s "$probe")" = 1024 ]; then
-			ok=1
-			break
-		fi
-	done
+	first_working xtakeover 3 0 && ok=1
 	t1=$(date +%s.%N)
 	[ -n "$ok" ] || fail "no connection went through the second exit"
-	echo "the first new connection after the first exit stopped worked $(echo "$t1 - $t0" | bc) s later ($i failed tries before)"
+	echo "the first new connection after the first exit stopped worked $(echo "$t1 - $t0" | bc) s later ($TRIES failed tries before)"
 	[ "$(echo "$t1 - $t0 <= 2.5" | bc)" = 1 ] || fail "the second exit took over only after $(echo "$t1 - $t0" | bc) s, want 2"
 	await_exit_state "$BED_EXIT_ADDR:$PORT2" up 5
 	exit_states

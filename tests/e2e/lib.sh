@@ -224,6 +224,26 @@ random_file() {
 	echo "$1"
 }
 
+# capture_start NS DIR IF...: dumpcap on each IF in namespace NS into DIR/IF.pcapng, running
+# once this returns; capture_stop ends them (half a second later, for the last packets).
+capture_start() {
+	local ns=$1 dir=$2 i
+	shift 2
+	mkdir -p "$dir"
+	CAPTURE_PIDS=()
+	for i in "$@"; do
+		ip netns exec "$ns" dumpcap -q -i "$i" -w "$dir/$i.pcapng" 2>/dev/null &
+		CAPTURE_PIDS+=($!)
+	done
+	sleep 1
+}
+
+capture_stop() {
+	sleep 0.5
+	kill "${CAPTURE_PIDS[@]}"
+	wait "${CAPTURE_PIDS[@]}" 2>/dev/null || true
+}
+
 # tag NAME: a transfer tag unique in this run.
 tag() { echo "$1-$RANDOM$RANDOM"; }
 
