@@ -22,8 +22,8 @@ int net_listen(const struct net_addr *a, int proto);
 int net_connect(const struct net_addr *a, int proto, int seconds);
 /* The same from local address FROM (port 0: any). */
 int net_connect_from(const struct net_addr *a, const struct net_addr *from, int proto, int seconds);
-/* Ends the connection on FD with a reset at its close (SO_LINGER 0; MPTCP: a fastclose), so
- * that the peer stops sending at once instead of into a socket nobody reads. */
+/* Ends the connection on FD with a reset now (MPTCP: a fastclose), so that the peer stops
+ * sending at once instead of into a socket nobody reads. */
 void net_abort(int fd);
 /* The peer's address, printable, into BUF (at least INET6_ADDRSTRLEN). */
 void net_peer_text(const struct sockaddr_storage *ss, char *buf, size_t len);
