@@ -125,6 +125,7 @@ exit_up() {
 	fi
 	EXIT_AT=$BED_EXIT_ADDR:$port
 	if [ -r "$MPSOCKS_KEY_DIR/$name.line" ] && ! grep -q -- '--user' <<<"$*"; then
+		# shellcheck disable=SC2034 # read by the groups that source this file
 		EXIT_LINE=$(cat "$MPSOCKS_KEY_DIR/$name.line") EXIT_KEYFILE=$MPSOCKS_KEY_DIR/$name.key
 	fi
 	echo "exit_up: $name ready at $EXIT_AT" >&2
