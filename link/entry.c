@@ -212,7 +212,8 @@ static int serve_one(int fd, struct entry_exits *ex, struct shared *sh)
 	}
 	i = pick_exit(&c, ex, sh, &link);
 	if (i < 0) {
-		fprintf(stderr, "mpslink: no exit answered a connection (exit 1: %s)\n", exit_state_word(sh->seen[0].state));
+		fprintf(stderr, "mpslink: no exit answered a connection (the first: %s, of %d)\n",
+			exit_state_word(sh->seen[0].state), ex->n);
 		socks_reply(fd, 1);
 		return 1;
 	}
@@ -233,11 +234,6 @@ static int serve_one(int fd, struct entry_exits *ex, struct shared *sh)
 		fprintf(stderr, "mpslink: a connection through exit %d broke: TLS error -0x%04x\n", i + 1, -c.tls_error);
 	else if (code < 0)
 		fprintf(stderr, "mpslink: a connection through exit %d: its client side broke: %s\n", i + 1, strerror(errno));
-	if (code < 0) {
-		/* A broken side ends both: the exit stops the server's bytes at once. */
-		net_abort(c.fd);
-		net_abort(fd);
-	}
 	link_conn_free(&c);
 	return code < 0;
 }

@@ -205,11 +205,6 @@ static int serve_one(int fd, struct link_tls *t, const struct exitd_limits *lim)
 		fprintf(stderr, "mpslink: a connection broke on the link: TLS error -0x%04x\n", -c.tls_error);
 	else if (n < 0)
 		fprintf(stderr, "mpslink: a connection's server side broke: %s\n", strerror(errno));
-	if (n < 0) {
-		/* A broken side ends both (see net_abort). */
-		net_abort(c.fd);
-		net_abort(target);
-	}
 	link_conn_free(&c);
 	return n < 0;
 }

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net.h"
+
 static int write_all(int fd, const unsigned char *p, size_t len)
 {
 	ssize_t n;
@@ -23,7 +25,7 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 	return 0;
 }
 
-int link_pump(struct link_conn *c, int plain)
+static int pump(struct link_conn *c, int plain)
 {
 	unsigned char buf[16384];
 	bool from_link = true, from_plain = true;
@@ -70,4 +72,17 @@ int link_pump(struct link_conn *c, int plain)
 		}
 	}
 	return 0;
+}
+
+int link_pump(struct link_conn *c, int plain)
+{
+	int ret = pump(c, plain), err = errno;
+
+	if (ret < 0) {
+		/* A broken side ends both: the far end stops sending at once. */
+		net_abort(c->fd);
+		net_abort(plain);
+		errno = err; /* what broke, for the caller's log */
+	}
+	return ret;
 }

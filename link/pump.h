@@ -6,7 +6,7 @@
 #include "tls.h"
 
 /* Until both directions are done: 0, or -EIO when the link broke (c->tls_error says how),
- * -EPIPE when the plain socket did (errno says how). */
+ * -EPIPE when the plain socket did (errno says how); then both are reset (net_abort). */
 int link_pump(struct link_conn *c, int plain);
 
 #endif
