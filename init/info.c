@@ -11,16 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <linux/tcp.h> /* struct tcp_info with the byte counters (glibc's lacks them) */
-#include <linux/inet_diag.h>
-#if __has_include(<linux/mptcp_pm.h>)
-#include <linux/mptcp_pm.h> /* 6.7+: MPTCP_SUBFLOW_ATTR_* moved here */
-#else
-#include <linux/mptcp.h> /* an older host's uapi (unit tests, glibc copes with its linux/in.h) */
-#endif
-#include <linux/sock_diag.h>
+#include "diag.h"
 #include "fileio.h"
 #include "linkentry.h"
 #include "log.h"
@@ -30,138 +21,32 @@
 #define RETRY_MS 100u
 #define RETRY_TRIES 100u    /* 10 s: the port may come after init starts, never much later */
 #define WRITE_WAIT_MS 500   /* a host that stops reading does not stall PID 1 longer */
-#define NOT_LISTEN (0xfffu & ~(1u << 10)) /* every TCP state but LISTEN (10) */
 
-/* The head of the kernel's struct mptcp_info (linux/mptcp.h, a stable uapi layout). That
- * header cannot be included here: it pulls linux/in.h, which clashes with musl's netinet/in.h. */
-struct msk_info {
-	uint8_t subflows, add_addr_signal, add_addr_accepted, subflows_max;
-	uint8_t add_addr_signal_max, add_addr_accepted_max;
-	uint32_t flags, token;
-	uint64_t write_seq, snd_una, rcv_nxt;
-	uint8_t local_addr_used, local_addr_max, csum_enabled;
-	uint32_t retransmits;
-	uint64_t bytes_retrans, bytes_sent, bytes_received, bytes_acked;
-};
-
-#define ENDPOINT_LEN (INET6_ADDRSTRLEN + 8)
-
-/* "A.B.C.D:PORT" or "[IPV6]:PORT" of a diag socket id end (network order). */
-static const char *endpoint(char *s, size_t n, int family, const uint32_t addr[4], uint16_t port)
+static void msk_line(const struct diag_sock *s, void *arg)
 {
-	char a[INET6_ADDRSTRLEN];
+	char l[DIAG_ENDPOINT_LEN], r[DIAG_ENDPOINT_LEN];
 
-	inet_ntop(family, addr, a, sizeof(a));
-	snprintf(s, n, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, ntohs(port));
-	return s;
-}
-
-static bool inet_family(int family)
-{
-	return family == AF_INET || family == AF_INET6;
-}
-
-/* Attributes after the inet_diag_msg header. */
-static int diag_attrs(const struct nlmsghdr *nlh, const struct nlattr *tb[])
-{
-	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct inet_diag_msg));
-
-	if (nlh->nlmsg_len < off)
-		return -1;
-	return nla_parse(tb, INET_DIAG_MAX, (const unsigned char *)nlh + off, nlh->nlmsg_len - off);
-}
-
-static int msk_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	const struct inet_diag_msg *m = NLMSG_DATA(nlh);
-	const struct nlattr *tb[INET_DIAG_MAX + 1];
-	struct msk_info mi = { 0 };
-	char l[ENDPOINT_LEN], r[ENDPOINT_LEN];
-	size_t n;
-
-	if (!inet_family(m->idiag_family) || diag_attrs(nlh, tb) != 0)
-		return 0;
-	if (tb[INET_DIAG_INFO]) {
-		n = nla_len(tb[INET_DIAG_INFO]);
-		memcpy(&mi, nla_data(tb[INET_DIAG_INFO]), n < sizeof(mi) ? n : sizeof(mi));
-	}
 	textbuf_put(arg, "msk token=%08x state=%u local=%s remote=%s flags=%u subflows=%u sent=%llu received=%llu acked=%llu retrans=%llu\n",
-	    mi.token, m->idiag_state,
-	    endpoint(l, sizeof(l), m->idiag_family, m->id.idiag_src, m->id.idiag_sport),
-	    endpoint(r, sizeof(r), m->idiag_family, m->id.idiag_dst, m->id.idiag_dport), mi.flags, mi.subflows,
-	    (unsigned long long)mi.bytes_sent, (unsigned long long)mi.bytes_received,
-	    (unsigned long long)mi.bytes_acked, (unsigned long long)mi.bytes_retrans);
-	return 0;
+	    s->token, s->state, diag_endpoint(l, sizeof(l), s, true), diag_endpoint(r, sizeof(r), s, false),
+	    s->msk_flags, s->msk_subflows, (unsigned long long)s->bytes_sent,
+	    (unsigned long long)s->bytes_received, (unsigned long long)s->bytes_acked,
+	    (unsigned long long)s->bytes_retrans);
 }
 
-/* The subflow facts in INET_DIAG_ULP_INFO when the ULP is "mptcp"; 0 when it is not one. */
-static int subflow_of(const struct nlattr *ulp, uint32_t *token, uint8_t *id, uint32_t *flags)
+static void tcp_line(const struct diag_sock *s, void *arg)
 {
-	const struct nlattr *tu[INET_ULP_INFO_MAX + 1], *ts[MPTCP_SUBFLOW_ATTR_MAX + 1];
-	const char *name;
+	char l[DIAG_ENDPOINT_LEN], r[DIAG_ENDPOINT_LEN];
 
-	if (!ulp || nla_parse(tu, INET_ULP_INFO_MAX, nla_data(ulp), nla_len(ulp)) != 0)
-		return 0;
-	name = nla_get_str(tu[INET_ULP_INFO_NAME]);
-	if (!name || strcmp(name, "mptcp") != 0 || !tu[INET_ULP_INFO_MPTCP] ||
-	    nla_parse(ts, MPTCP_SUBFLOW_ATTR_MAX, nla_data(tu[INET_ULP_INFO_MPTCP]),
-		      nla_len(tu[INET_ULP_INFO_MPTCP])) != 0)
-		return 0;
-	*token = *id = *flags = 0;
-	nla_get_u32(ts[MPTCP_SUBFLOW_ATTR_TOKEN_LOC], token);
-	nla_get_u8(ts[MPTCP_SUBFLOW_ATTR_ID_LOC], id);
-	nla_get_u32(ts[MPTCP_SUBFLOW_ATTR_FLAGS], flags);
-	return 1;
-}
-
-static int tcp_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	const struct inet_diag_msg *m = NLMSG_DATA(nlh);
-	const struct nlattr *tb[INET_DIAG_MAX + 1];
-	struct tcp_info ti = { 0 };
-	char l[ENDPOINT_LEN], r[ENDPOINT_LEN];
-	uint32_t token, flags;
-	uint8_t id;
-	size_t n;
-
-	if (!inet_family(m->idiag_family) || diag_attrs(nlh, tb) != 0)
-		return 0;
-	if (tb[INET_DIAG_INFO]) {
-		n = nla_len(tb[INET_DIAG_INFO]);
-		memcpy(&ti, nla_data(tb[INET_DIAG_INFO]), n < sizeof(ti) ? n : sizeof(ti));
-	}
-	endpoint(l, sizeof(l), m->idiag_family, m->id.idiag_src, m->id.idiag_sport);
-	endpoint(r, sizeof(r), m->idiag_family, m->id.idiag_dst, m->id.idiag_dport);
-	if (subflow_of(tb[INET_DIAG_ULP_INFO], &token, &id, &flags))
+	diag_endpoint(l, sizeof(l), s, true);
+	diag_endpoint(r, sizeof(r), s, false);
+	if (s->subflow)
 		textbuf_put(arg, "sf token=%08x id=%u local=%s remote=%s state=%u flags=%#x rtt_us=%u sent=%llu acked=%llu received=%llu retrans=%u\n",
-		    token, id, l, r, m->idiag_state, flags, ti.tcpi_rtt,
-		    (unsigned long long)ti.tcpi_bytes_sent, (unsigned long long)ti.tcpi_bytes_acked,
-		    (unsigned long long)ti.tcpi_bytes_received, ti.tcpi_total_retrans);
+		    s->token, s->sf_id, l, r, s->state, s->sf_flags, s->rtt_us,
+		    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_acked,
+		    (unsigned long long)s->bytes_received, s->total_retrans);
 	else
 		textbuf_put(arg, "tcp local=%s remote=%s state=%u rtt_us=%u sent=%llu received=%llu\n", l, r,
-		    m->idiag_state, ti.tcpi_rtt, (unsigned long long)ti.tcpi_bytes_sent,
-		    (unsigned long long)ti.tcpi_bytes_received);
-	return 0;
-}
-
-/* One sock_diag dump of protocol (IPPROTO_MPTCP or IPPROTO_TCP) in family, all but listeners. */
-static int dump(struct nl *nl, int family, unsigned protocol, nl_cb cb, struct textbuf *o)
-{
-	unsigned char buf[128] __attribute__((aligned(8)));
-	struct inet_diag_req_v2 *req;
-	struct nlb b;
-
-	nlb_init(&b, buf, sizeof(buf), SOCK_DIAG_BY_FAMILY, NLM_F_DUMP);
-	req = nlb_put_header(&b, sizeof(*req));
-	if (!req)
-		return -EMSGSIZE;
-	req->sdiag_family = (uint8_t)family;
-	req->sdiag_protocol = protocol > 255 ? IPPROTO_TCP : (uint8_t)protocol;
-	req->idiag_states = NOT_LISTEN;
-	req->idiag_ext = 1u << (INET_DIAG_INFO - 1);
-	if (protocol > 255) /* IPPROTO_MPTCP does not fit the u8 field: an attribute carries it */
-		nla_put_u32(&b, INET_DIAG_REQ_PROTOCOL, protocol);
-	return nl_request(nl, &b, cb, o);
+		    s->state, s->rtt_us, (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_received);
 }
 
 /* The link's exits as its entry last wrote them (linkentry.h): "ADDR:PORT STATE [serving]"
@@ -189,7 +74,6 @@ size_t info_answer(const char *req, char *buf, size_t cap)
 {
 	struct textbuf o;
 	struct nl nl;
-	int r;
 
 	textbuf_init(&o, buf, cap - sizeof("truncated\nend\n"));
 	if (strcmp(req, "conns") != 0) {
@@ -197,18 +81,9 @@ size_t info_answer(const char *req, char *buf, size_t cap)
 	} else if (nl_open(&nl, NETLINK_SOCK_DIAG, 0) != 0) {
 		textbuf_put(&o, "error sock_diag: %s\n", strerror(errno));
 	} else {
-		/* IPv6 only where the guest has it: without, the family has no diag handler. */
-		int v6 = access("/proc/sys/net/ipv6", F_OK) == 0;
-
-		r = dump(&nl, AF_INET, IPPROTO_MPTCP, msk_cb, &o);
-		if (r == 0 && v6)
-			r = dump(&nl, AF_INET6, IPPROTO_MPTCP, msk_cb, &o);
-		if (r < 0)
+		if (diag_dump(&nl, IPPROTO_MPTCP, msk_line, &o) < 0)
 			textbuf_put(&o, "error mptcp dump: %s\n", nl.err);
-		r = dump(&nl, AF_INET, IPPROTO_TCP, tcp_cb, &o);
-		if (r == 0 && v6)
-			r = dump(&nl, AF_INET6, IPPROTO_TCP, tcp_cb, &o);
-		if (r < 0)
+		if (diag_dump(&nl, IPPROTO_TCP, tcp_line, &o) < 0)
 			textbuf_put(&o, "error tcp dump: %s\n", nl.err);
 		nl_close(&nl);
 		exits_put(&o, LINK_STATE);
@@ -216,6 +91,17 @@ size_t info_answer(const char *req, char *buf, size_t cap)
 	/* The reserve kept above always has room for the last lines. */
 	memcpy(buf + o.len, o.full ? "truncated\nend\n" : "end\n", o.full ? 15 : 5);
 	return o.len + (o.full ? 14 : 4);
+}
+
+/* The status document and "end", or an error line when it does not fit. */
+static size_t status_answer(struct status *st, char *out, size_t cap)
+{
+	size_t n = status_render(st, true, out, cap - sizeof("end\n"));
+
+	if (n == 0)
+		n = (size_t)snprintf(out, cap, "error the status does not fit %zu bytes\n", cap);
+	memcpy(out + n, "end\n", 5);
+	return n + 4;
 }
 
 /* Writes it all, waiting up to WRITE_WAIT_MS for a slow reader; the rest is dropped. */
@@ -265,7 +151,10 @@ static void on_port(void *arg)
 			if ((nl = strchr(in->req, '\r')))
 				*nl = '\0';
 			in->req_len = 0;
-			in->out_len = info_answer(in->req, in->out, sizeof(in->out));
+			if (strcmp(in->req, "status") == 0 && in->status)
+				in->out_len = status_answer(in->status, in->out, sizeof(in->out));
+			else
+				in->out_len = info_answer(in->req, in->out, sizeof(in->out));
 			send_all(in->fd, in->out, in->out_len);
 		}
 	}
