@@ -10,6 +10,7 @@
  *              exit at=A:P state=up|no-answer|refused-key|plain-socks|untried serving=0|1
  *                                                 (one per exit of the link, in their order)
  *              end
+ *   status ->  status.h's JSON document (with its history) on one line, then end
  *
  * Everything comes from sock_diag (the MPTCP and TCP dumps), never from sockd, whose sockets
  * init does not own. Listeners are left out. */
@@ -18,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "loop.h"
+#include "status.h"
 
 #define INFO_PORT_NAME "org.mpsocks.info"
 #define INFO_OUT_MAX (128 * 1024) /* ~700 connections with 3 subflows each */
@@ -26,6 +28,7 @@ struct info {
 	int fd;         /* the port; -1 until it appears */
 	unsigned tries; /* looks for the port so far */
 	struct loop *loop;
+	struct status *status; /* for "status"; NULL: not answered */
 	struct loop_watch watch;
 	struct loop_timer retry;
 	char req[128];

@@ -22,12 +22,17 @@ $(O)/bin/init: $(INIT_OBJS) $(MUSL_GCC)
 	$(MUSL_GCC) $(GUEST_LDFLAGS) -o $@.tmp $(INIT_OBJS)
 	mv $@.tmp $@
 
+# The status page goes in by .incbin, which gcc's dependency files do not see.
+PAGE_HTML_DEF := -DPAGE_HTML='"$(INIT_DIR)/page.html"'
+$(INIT_OBJDIR)/page.o: INIT_CFLAGS += $(PAGE_HTML_DEF)
+$(INIT_OBJDIR)/page.o: $(INIT_DIR)/page.html
+
 -include $(INIT_OBJS:.o=.d)
 
 # Unit tests: host cc against the host's uapi headers; each links the modules it tests.
 INIT_TEST_CC ?= cc
-INIT_TEST_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(INIT_DIR)
-INIT_TESTS := cmdline netlink sockdconf supervise users ready loop info uplinkctl linkentry
+INIT_TEST_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(INIT_DIR) $(PAGE_HTML_DEF)
+INIT_TESTS := cmdline netlink sockdconf supervise users ready loop info uplinkctl linkentry httpd rates
 init_test_srcs = $(addprefix $(INIT_DIR)/,$(1))
 INIT_TEST_MODULES_cmdline := cmdline.c
 INIT_TEST_MODULES_netlink := netlink.c genl.c rtnl.c mptcp.c
@@ -37,7 +42,9 @@ INIT_TEST_MODULES_users := users.c fileio.c
 INIT_TEST_LIBS_users := -lcrypt
 INIT_TEST_MODULES_ready := ready.c fileio.c
 INIT_TEST_MODULES_loop := loop.c log.c
-INIT_TEST_MODULES_info := info.c netlink.c log.c loop.c textbuf.c fileio.c
+INIT_TEST_MODULES_info := info.c diag.c status.c rates.c netlink.c log.c loop.c textbuf.c fileio.c
+INIT_TEST_MODULES_httpd := httpd.c status.c diag.c rates.c netlink.c log.c loop.c textbuf.c fileio.c page.c
+INIT_TEST_MODULES_rates := rates.c diag.c netlink.c
 INIT_TEST_MODULES_uplinkctl := uplinkctl.c log.c
 INIT_TEST_MODULES_linkentry := linkentry.c cmdline.c textbuf.c fileio.c
 

@@ -5,7 +5,7 @@
 #define MPSOCKS_LOOP_H
 #include <stdint.h>
 
-#define LOOP_MAX_TIMERS 8
+#define LOOP_MAX_TIMERS 12
 
 typedef void (*loop_fn)(void *arg);
 

@@ -24,14 +24,17 @@
 #include "endpoints.h"
 #include "espconf.h"
 #include "fileio.h"
+#include "httpd.h"
 #include "info.h"
 #include "linkentry.h"
 #include "log.h"
 #include "loop.h"
 #include "mounts.h"
+#include "rates.h"
 #include "ready.h"
 #include "rtnl.h"
 #include "shutdown.h"
+#include "status.h"
 #include "sockdconf.h"
 #include "supervise.h"
 #include "uplinkctl.h"
@@ -61,6 +64,10 @@ struct app {
 	struct dhcp dhcp; /* udhcpc per DHCP uplink (hardware image) */
 	struct shutdown down;
 	struct info info; /* the host's status queries (virtio-serial) */
+	struct rates rates; /* each uplink's bytes, sampled by tick_timer */
+	struct status status; /* the JSON document of info's "status" and the page */
+	struct httpd httpd; /* the status page */
+	struct loop_timer tick_timer; /* once a second: rates, the page's deadlines */
 	struct uplinkctl ctl; /* the host's word on its uplinks */
 	struct loop_watch ctl_watch;
 	unsigned live; /* uplinks the host calls up (bit i) */
@@ -76,6 +83,86 @@ struct app {
 };
 
 static void uplinks_changed(void *arg);
+
+/* Each uplink's address now, for rates and the page: a static one from the command line, a
+ * DHCP one from the kernel (it changes with leases). */
+static void refresh_addresses(struct app *a)
+{
+	struct rates *r = &a->rates;
+	uint32_t addrs[1];
+	int prefixes[1], i;
+	struct nl rt;
+	bool rt_open = false;
+
+	r->n = a->up.n;
+	for (i = 0; i < a->up.n; i++) {
+		const struct uplink *u = &a->up.u[i];
+
+		if (u->lan) {
+			r->addr[i].s_addr = 0;
+			continue;
+		}
+		if (!u->cfg->dhcp) {
+			r->addr[i] = u->cfg->addr;
+			if (u->cfg->has_v6)
+				r->addr6[i] = u->cfg->addr6;
+			continue;
+		}
+		if (!rt_open)
+			rt_open = nl_open(&rt, NETLINK_ROUTE, 0) == 0;
+		r->addr[i].s_addr = rt_open && u->ifindex && rtnl_addr_list(&rt, u->ifindex, addrs, prefixes, 1) > 0
+			? addrs[0] : 0;
+	}
+	if (rt_open)
+		nl_close(&rt);
+}
+
+static void on_tick(void *arg)
+{
+	struct app *a = arg;
+	struct nl nl;
+
+	refresh_addresses(a);
+	if (nl_open(&nl, NETLINK_SOCK_DIAG, 0) == 0) {
+		rates_sample(&a->rates, &nl);
+		nl_close(&nl);
+	}
+	if (a->httpd.fd >= 0)
+		httpd_sweep(&a->httpd, now_ms());
+	a->tick_timer.when = now_ms() + 1000;
+}
+
+/* The status document's sources, the page on the proxy's address (its clients only), and the
+ * once-a-second tick. The page is off when SOCKS itself uses its port. */
+static void start_status(struct app *a)
+{
+	char ip[INET_ADDRSTRLEN];
+	struct cidr allow[1];
+	int err;
+
+	a->rates.listen = a->listen;
+	a->rates.port = a->cfg.port;
+	a->status = (struct status){ .cfg = &a->cfg, .up = &a->up, .nics = &a->nics, .rates = &a->rates,
+		.live = &a->live, .sessions_max = &a->sessions_max, .listen = &a->listen, .exits_path = LINK_STATE };
+	a->info.status = &a->status;
+	a->httpd.fd = -1;
+	a->tick_timer = (struct loop_timer){ now_ms() + 1000, on_tick, a };
+	loop_add_timer(&a->loop, &a->tick_timer);
+	if (!a->listen.s_addr)
+		return;
+	if (a->cfg.port == HTTPD_PORT) {
+		log_line("status page: off (SOCKS uses port %d)", HTTPD_PORT);
+		return;
+	}
+	allow[0] = nic_subnet(a->up.u[a->listen_nic].cfg);
+	err = a->cfg.n_allow ? httpd_start(&a->httpd, &a->loop, &a->cfg, a->listen, a->cfg.allow, a->cfg.n_allow, &a->status)
+			     : httpd_start(&a->httpd, &a->loop, &a->cfg, a->listen, allow, 1, &a->status);
+	inet_ntop(AF_INET, &a->listen, ip, sizeof(ip));
+	if (err)
+		log_line("status page: cannot listen on %s:%d: %s", ip, HTTPD_PORT, strerror(-err));
+	else
+		log_line("status page: http://%s:%d/", ip, HTTPD_PORT);
+}
 
 static void start_sockd(struct app *a)
 {
@@ -613,6 +700,7 @@ int main(int argc, char **argv)
 	if (i)
 		start_sockd(&a);
 	start_uplinkctl(&a);
+	start_status(&a);
 	/* Last, so its prompt does not land amid the stage lines (every stage is bounded). */
 	if (a.cfg.debug) {
 		console_tty(a.tty, sizeof(a.tty));
