@@ -96,6 +96,10 @@ contents() {
 		LICENSES/busybox-GPL-2.0 LICENSES/dante-BSD LICENSES/musl-MIT LICENSES/mbedtls-Apache-2.0; do
 		[ -s "$REL/$f" ] || fail "the tarball lacks $f"
 	done
+	# Every part of the launcher: status, check and capture need its Python helpers too.
+	for f in "$TOP"/tools/lib/*; do
+		cmp -s "$f" "$REL/lib/${f##*/}" || fail "the tarball's lib/ lacks ${f##*/} (or differs)"
+	done
 	# The release's deps reads the launcher's own list (tools/deps installed it all before the tests).
 	"$REL/deps" --run --check >&2 || fail "the release's deps --run --check: $("$REL/deps" --run --check 2>&1 | tail -n1)"
 	[ "$(cat "$REL/VERSION")" = "$VERSION" ] || fail "VERSION says $(cat "$REL/VERSION"), tools/version $VERSION"
