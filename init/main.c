@@ -161,7 +161,7 @@ static void start_status(struct app *a)
 	if (err)
 		log_line("status page: cannot listen on %s:%d: %s", ip, HTTPD_PORT, strerror(-err));
 	else
-		log_line("status page: http://%s:%d/", ip, HTTPD_PORT);
+		log_line("status page: http://%s/", ip); /* HTTPD_PORT is http's own */
 }
 
 static void start_sockd(struct app *a)

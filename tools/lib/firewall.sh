@@ -10,7 +10,7 @@ GUARD_TABLE=mpsocks_guard
 # The instance's forward rules, one per line: VERDICT IIF OIF STATE SRC DST DPORT ("-": any).
 # VERDICT: clamp (MSS to the route's MTU), accept, drop. STATE: est (a connection the guest
 # opened), new. Uplink -> tap carries only the guest's own connections; clients from an
-# uplink's side reach the SOCKS port only from a network --allow names.
+# uplink's side reach the SOCKS port and the status page only from a network --allow names.
 firewall_rules() {
 	local i cidr
 	for i in "${!TAPS[@]}"; do
@@ -21,6 +21,7 @@ firewall_rules() {
 	done
 	for cidr in "${ALLOW[@]}"; do
 		printf 'accept - %s new %s %s %s\n' "${TAPS[0]}" "$cidr" "${GUEST_ADDRS[0]}" "$PORT"
+		[ -z "$(status_page_url)" ] || printf 'accept - %s new %s %s %s\n' "${TAPS[0]}" "$cidr" "${GUEST_ADDRS[0]}" "$STATUS_PAGE_PORT"
 	done
 	for i in "${!TAPS[@]}"; do
 		printf 'drop %s - - - - -\n' "${TAPS[i]}"

@@ -3,7 +3,9 @@
 for tools/mpsocks status and check.
 
   mpinfo.py table SOCK UPLINKS PORT       status: the proxy's connections and their subflows
-  mpinfo.py json SOCK UPLINKS PORT        the same as JSON: {"clients", "connections", "exits"}
+  mpinfo.py json SOCK UPLINKS PORT        the same as JSON: the guest's status document
+                                          (init/status.h; the page's /status.json) less its
+                                          nics and history, each subflow given its uplink
   mpinfo.py check SOCK UPLINKS PROXY URL  one connection through the proxy: MPTCP or not
   mpinfo.py raw SOCK                      the guest's answer as it came
 
@@ -29,13 +31,13 @@ class NoAnswer(Exception):
     pass
 
 
-def query(sock_path, timeout=5.0):
-    """The guest's answer to "conns": lists of dicts per kind (msk, sf, tcp)."""
+def ask(sock_path, request, timeout=5.0):
+    """The guest's answer to one request line, up to its "end" line (left off)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
         s.connect(sock_path)
-        s.sendall(b"conns\n")
+        s.sendall(request)
         data = b""
         deadline = time.monotonic() + timeout
         while not (data.endswith(b"\nend\n") or data == b"end\n"):
@@ -49,7 +51,13 @@ def query(sock_path, timeout=5.0):
         raise NoAnswer("cannot ask the guest on %s: %s" % (sock_path, e.strerror or e))
     finally:
         s.close()
-    out = {"msk": [], "sf": [], "tcp": [], "exit": [], "error": [], "raw": data.decode(errors="replace")}
+    return data.decode(errors="replace")[:-4]
+
+
+def query(sock_path, timeout=5.0):
+    """The guest's answer to "conns": lists of dicts per kind (msk, sf, tcp)."""
+    data = ask(sock_path, b"conns\n", timeout) + "end\n"
+    out = {"msk": [], "sf": [], "tcp": [], "exit": [], "error": [], "raw": data}
     for line in out["raw"].splitlines():
         kind, _, rest = line.partition(" ")
         if kind in ("msk", "sf", "tcp"):
@@ -76,6 +84,28 @@ def query(sock_path, timeout=5.0):
 EXIT_STATES = {"up": "up", "no-answer": "does NOT answer", "untried": "not asked yet",
                "refused-key": "REFUSES the key (rotated there? copy its new line)",
                "plain-socks": "speaks plain SOCKS5, not the link (an old exit)"}
+
+
+# The guest's status document's keys that status --json carries (its nics and history are the
+# page's: the host has its own counters of each uplink).
+GUEST_KEYS = ("version", "uptime_s", "memory", "sessions", "clients", "connections", "subflows_left_out", "exits")
+
+
+def query_status(sock_path, uplinks, timeout=5.0):
+    """The guest's status document (init/status.h) with each subflow's uplink name added."""
+    raw = ask(sock_path, b"status\n", timeout)
+    line = raw.split("\n", 1)[0]
+    if line.startswith("error "):
+        raise NoAnswer("the guest: %s" % line[6:])
+    try:
+        doc = json.loads(line)
+    except ValueError:
+        raise NoAnswer("the guest's status document is not JSON")
+    nic_uplink = {v.partition("/")[0]: v.partition("/")[2] for v in uplinks.values()}
+    for c in doc["connections"]:
+        for sf in c["subflows"]:
+            sf["uplink"] = nic_uplink.get(sf["nic"], "?")
+    return doc
 
 
 def parse_uplinks(text):
@@ -310,20 +340,21 @@ def main(argv):
         if cmd == "raw":
             sys.stdout.write(query(sock_path)["raw"])
         elif cmd in ("table", "json"):
-            port = argv[4] if len(argv) > 4 else None
-            info = query(sock_path)
-            conns = connections(info, uplinks, port)
-            clients = sorted({t["remote"] for t in info["tcp"] + info["msk"]
-                              if port and t["local"].endswith(":" + port) and t["state"] == 1})
+            doc = query_status(sock_path, uplinks)
             if cmd == "json":
-                print(json.dumps({"clients": clients, "connections": conns, "exits": info["exit"]}))
+                print(json.dumps({k: doc.get(k) for k in GUEST_KEYS}))
                 return 0
-            for i, e in enumerate(info["exit"]):
+            mem = doc["memory"]
+            print("  guest: version %s, up %d s, %d of %d MiB free, sessions %d of %d" % (
+                doc["version"], doc["uptime_s"], mem["available_kib"] // 1024, mem["total_kib"] // 1024,
+                doc["sessions"]["used"], doc["sessions"]["max"]))
+            for i, e in enumerate(doc["exits"]):
                 print("  exit %d: %s %s%s" % (i + 1, e["at"], EXIT_STATES.get(e["state"], e["state"]),
                                               ", serving" if e["serving"] else ""))
+            clients = doc["clients"]
             print("  SOCKS clients connected: %d%s" % (len(clients), (" (" + ", ".join(clients) + ")") if clients else ""))
-            print("  connections from the proxy: %d" % len(conns))
-            for c in conns:
+            print("  connections from the proxy: %d" % len(doc["connections"]))
+            for c in doc["connections"]:
                 print_conn(c, indent="  ")
         else:
             return check(sock_path, uplinks, argv[4], argv[5], int(argv[6]))

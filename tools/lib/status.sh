@@ -68,8 +68,16 @@ status_once() {
 		guest_ok="unknown (qemu runs; no QMP access, no ping answer)"
 	fi
 	say "guest answers: $guest_ok; sockd answers: $sockd_ok"
+	[ -z "$(status_page_url)" ] || say "status page: $(status_page_url)"
 	status_connections "$state" table
 	return $rc
+}
+
+# The page the guest serves on its proxy address (init/httpd.h: port 80, off when SOCKS has
+# it); nothing for an exit.
+STATUS_PAGE_PORT=80
+status_page_url() {
+	[ "$PORT" = "$STATUS_PAGE_PORT" ] || printf 'http://%s/\n' "${GUEST_ADDRS[0]}"
 }
 
 rate() {
@@ -167,7 +175,7 @@ status_json() {
 	done
 	conns=$(status_connections "$state" json)
 	if [ "$conns" = null ]; then conns='"clients":null,"connections":null,"exits":null'; else conns=${conns#\{} conns=${conns%\}}; fi
-	printf '],%s}\n' "$conns"
+	printf '],"page":%s,%s}\n' "$([ -n "$(status_page_url)" ] && json_str "$(status_page_url)" || echo null)" "$conns"
 	[ "$pid" != null ] && [ "$up" = true ]
 }
 

@@ -89,6 +89,7 @@ cmd_up() {
 	fi
 	rm -f "$STATE/creating"
 	start_watcher
+	[ -z "$(status_page_url)" ] || say "status page: $(status_page_url)"
 	if [ "$DETACH" = 1 ]; then
 		trap - EXIT INT TERM HUP
 		say "ready: socks5h://${GUEST_ADDRS[0]}:$PORT (uplinks: ${UP_IF[*]}; $USE_ACCEL; down: tools/mpsocks down --name $NAME)"
