@@ -45,6 +45,32 @@ outside_client() {
 	refused auth-outside --interface "$OUTSIDE" --proxy-user "$USER_OK:$PASS_OK"
 }
 
+# page_login: with --user the status page wants the proxy's login: 401 without it or with a
+# wrong one, the document with it.
+page_login() {
+	local base=http://${PROXY%:*}/ code
+	need_vm
+	code=$(in_host curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${base}status.json") || true
+	[ "$code" = 401 ] || fail "no login: HTTP $code, want 401"
+	code=$(in_host curl -s -o /dev/null -w '%{http_code}' --max-time 5 -u "$USER_OK:wrong" "${base}status.json") || true
+	[ "$code" = 401 ] || fail "a wrong password: HTTP $code, want 401"
+	in_host curl -sS --max-time 5 -u "$USER_OK:$PASS_OK" "${base}status.json" | grep -q '"sessions":{"max":' ||
+		fail "the right login gets no status document"
+}
+
+# outside_client_page: the address outside the allowed subnet reaches the guest (its SOCKS
+# port refuses it, above) but the page sends it nothing at all: closed without a byte (curl's
+# "empty reply", 52, or a reset, 56, when the request was still unread).
+outside_client_page() {
+	local rc=0
+	need_vm
+	in_host ip addr replace "$OUTSIDE/32" dev lo
+	in_host curl -sS --max-time 5 --interface "$OUTSIDE" -u "$USER_OK:$PASS_OK" -o "$BED_DIR/outside.page" \
+		"http://${PROXY%:*}/status.json" >&2 || rc=$?
+	[[ $rc == 52 || $rc == 56 ]] || fail "curl exit $rc, want 52 or 56 (closed without a byte)"
+	[ ! -s "$BED_DIR/outside.page" ] || fail "it got $(wc -c <"$BED_DIR/outside.page") bytes"
+}
+
 main() {
 	vm_up "$VM" --user "$USER_OK:$PASS_OK" --uplink up0@198.18.0.1 --uplink up1@198.18.1.1 || true
 	run_test "username/password: the right credentials pass (1 MiB intact)" right_credentials
@@ -52,6 +78,8 @@ main() {
 	run_test "username/password: a wrong user name is refused" refused auth-wrong-user --proxy-user "mallory:$PASS_OK"
 	run_test "username/password: a client offering no credentials is refused" refused auth-none
 	run_test "a client outside the allowed subnet is refused (even with the right credentials)" outside_client
+	run_test "the status page wants the proxy's login (401 without, the document with)" page_login
+	run_test "a client outside the allowed subnet gets nothing from the status page (even with the login)" outside_client_page
 	vm_down "$VM"
 	in_host ip addr del "$OUTSIDE/32" dev lo 2>/dev/null || true
 }

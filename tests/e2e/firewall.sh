@@ -64,6 +64,22 @@ allowed_network_is_served() {
 	check_download "$t" "$BED_DIR/$t" 65536
 }
 
+# page_from_uplink_side: the status page answers the network --allow names (VM1) and gives
+# nothing to another network (VM1 from OTHER, VM2 from ALLOWED): curl times out (28).
+page_from_uplink_side() {
+	local rc
+	[[ -n $PROXY1 && -n $PROXY2 ]] || fail "no VM: $VM_ERR"
+	in_inet curl -sS --connect-timeout 3 --max-time 10 --interface "$ALLOWED" -o "$BED_DIR/page1.html" \
+		"http://${PROXY1%:*}/" || fail "the allowed network gets no page from VM1"
+	grep -q '<title>mpsocks</title>' "$BED_DIR/page1.html" || fail "what VM1 answered is not the page"
+	rc=0
+	in_inet curl -sS --connect-timeout 3 --max-time 10 --interface "$OTHER" "http://${PROXY1%:*}/status.json" >&2 || rc=$?
+	[ "$rc" = 28 ] || fail "another network asked VM1 for /status.json: curl exit $rc, want 28 (no answer)"
+	rc=0
+	in_inet curl -sS --connect-timeout 3 --max-time 10 --interface "$ALLOWED" "http://${PROXY2%:*}/status.json" >&2 || rc=$?
+	[ "$rc" = 28 ] || fail "VM2 (no --allow) answered the uplink's side: curl exit $rc, want 28"
+}
+
 # The internet side sends 3 datagrams to an address of uplink 1's network by way of uplink 0. A
 # host that forwarded them would look the address up on up1 (a neighbour entry); the guard's
 # counter shows they reached the host and were dropped.
@@ -135,6 +151,7 @@ main() {
 	routes_to_taps
 	run_test "firewall: from an uplink's side the SOCKS port gives no answer (no --allow for that network)" not_allowed_gets_no_answer
 	run_test "firewall: a network --allow names reaches the SOCKS port from the uplink's side" allowed_network_is_served
+	run_test "firewall: from an uplink's side the status page answers only a network --allow names" page_from_uplink_side
 	if [ "$FORWARD_BEFORE" = 0 ]; then
 		run_test "firewall: a packet from one uplink's network into another's is not forwarded" no_transit_between_uplinks
 	else
