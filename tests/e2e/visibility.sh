@@ -194,6 +194,7 @@ capture_running() {
 	kill -0 "$DL_PID" 2>/dev/null || fail "the download ended within 3 s: nothing was running when capture started"
 	out=$(in_host "$MPSOCKS" capture --name "$VM" --seconds 4 --out "$dir" 2>&1) || fail "capture failed: $(tail -n 1 <<<"$out")"
 	echo "$out"
+	[ -z "${VIS_KEEP:-}" ] || cp -r "$dir" "$VIS_KEEP-running"
 	kill -0 "$DL_PID" 2>/dev/null || fail "the download ended before the capture did"
 	# The scenario holds: no SYN of port 80 in the recording (the handshakes came before it).
 	n=$(tshark -n -r "$dir/merged.pcapng" -Y "tcp.port == 80 && tcp.flags.syn == 1" 2>/dev/null | wc -l)
@@ -221,7 +222,6 @@ capture_running() {
 	wait "$DL_PID" || fail "the download failed"
 	check_download "$t" "$BED_DIR/$t" $((100 * MIB))
 	rm -f "$BED_DIR/$t"
-	[ -z "${VIS_KEEP:-}" ] || cp -r "$dir" "$VIS_KEEP"
 }
 
 # capture_no_guest: the same case while the guest cannot be asked (its info socket moved
@@ -238,6 +238,7 @@ capture_no_guest() {
 	out=$(in_host "$MPSOCKS" capture --name "$VM" --seconds 2 --out "$dir" 2>&1) || fail "capture failed: $(tail -n 1 <<<"$out")"
 	mv "$sock.away" "$sock"
 	echo "$out"
+	[ -z "${VIS_KEEP:-}" ] || cp -r "$dir" "$VIS_KEEP-noguest"
 	grep -q "^guest's view: not available (" "$dir/report.txt" || fail "the report does not say the guest's view was not available"
 	[ "$(grep -c "^guest's view" "$dir/report.txt")" = 1 ] || fail "more than one guest's view line"
 	grep -q '^MPTCP connections: 0; plain TCP connections: 3,' "$dir/report.txt" || fail "without the guest, the report should show the 3 subflows as 3 TCP connections: $(grep '^MPTCP connections' "$dir/report.txt")"
