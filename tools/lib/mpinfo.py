@@ -49,8 +49,14 @@ def query(sock_path, timeout=5.0):
         raise NoAnswer("cannot ask the guest on %s: %s" % (sock_path, e.strerror or e))
     finally:
         s.close()
-    out = {"msk": [], "sf": [], "tcp": [], "exit": [], "error": [], "raw": data.decode(errors="replace")}
-    for line in out["raw"].splitlines():
+    return parse(data.decode(errors="replace"))
+
+
+def parse(raw):
+    """An answer to "conns" (as query() got it, or as mpsocks capture saved it): lists of dicts
+    per kind (msk, sf, tcp, exit, error) and the text itself (raw)."""
+    out = {"msk": [], "sf": [], "tcp": [], "exit": [], "error": [], "raw": raw}
+    for line in raw.splitlines():
         kind, _, rest = line.partition(" ")
         if kind in ("msk", "sf", "tcp"):
             d = {}
