@@ -188,7 +188,7 @@ capture_running() {
 	need_vm
 	t=$(tag running)
 	rm -rf "$dir"
-	trap 'bed_unshape' EXIT
+	trap 'bed_unshape; [ -z "${DL_PID:-}" ] || kill "$DL_PID" 2>/dev/null || true' EXIT
 	slow_download "$t" 100
 	sleep 3
 	kill -0 "$DL_PID" 2>/dev/null || fail "the download ended within 3 s: nothing was running when capture started"
@@ -199,7 +199,6 @@ capture_running() {
 	# The scenario holds: no SYN of port 80 in the recording (the handshakes came before it).
 	n=$(tshark -n -r "$dir/merged.pcapng" -Y "tcp.port == 80 && tcp.flags.syn == 1" 2>/dev/null | wc -l)
 	[ "$n" = 0 ] || fail "the recording holds $n SYNs of port 80: the download's handshakes were captured"
-	{ [ -s "$dir/guest-start.txt" ] && [ -s "$dir/guest-end.txt" ]; } || fail "the guest's answers are not in $dir"
 	grep -q '^MPTCP connections: 1; plain TCP connections: 0,' "$dir/report.txt" || fail "the report does not count 1 MPTCP connection and no plain one: $(grep '^MPTCP connections' "$dir/report.txt")"
 	line=$(grep -E "^connection [0-9]+: 10\.66\.[0-9]+\.2:[0-9]+ -> $BED_SERVER_ADDR:80, MPTCP, 3 subflows, down [0-9]+ B .*, joined by the guest's token [0-9a-f]{8}, handshake not captured$" "$dir/report.txt") ||
 		fail "report.txt names no MPTCP connection to the server with 3 subflows joined by the guest's token"
@@ -210,6 +209,7 @@ capture_running() {
 		[[ $sf =~ down\ [1-9][0-9]*\ B ]] || fail "the subflow via eth$i carried nothing down: $sf"
 	done
 	grep -q "^  joined by the guest's token, handshake not captured: connection $n\b" "$dir/report.txt" || fail "the summary does not say connection $n was joined by the guest's token"
+	{ [ -s "$dir/guest-start.txt" ] && [ -s "$dir/guest-end.txt" ]; } || fail "the guest's answers are not in $dir"
 	for png in "$dir/conn$n-goodput.png" "$dir/conn$n-dsn.png"; do
 		file "$png" | grep -q 'PNG image data, 900 x 500' || fail "$png is not a 900x500 PNG: $(file "$png")"
 		[ "$(stat -c %s "$png")" -gt 10000 ] || fail "$png is suspiciously small"
@@ -220,6 +220,7 @@ capture_running() {
 	done
 	awk '{ for (i = 2; i <= NF; i++) if ($i > 0) nz = 1 } END { exit !nz }' "$dir/conn$n-goodput.dat" || fail "conn$n-goodput.dat is all zero"
 	wait "$DL_PID" || fail "the download failed"
+	DL_PID=
 	check_download "$t" "$BED_DIR/$t" $((100 * MIB))
 	rm -f "$BED_DIR/$t"
 }
@@ -231,7 +232,7 @@ capture_no_guest() {
 	need_vm
 	t=$(tag noguest)
 	rm -rf "$dir"
-	trap 'bed_unshape; [ ! -e "$sock.away" ] || mv "$sock.away" "$sock"' EXIT
+	trap 'bed_unshape; [ -z "${DL_PID:-}" ] || kill "$DL_PID" 2>/dev/null || true; [ ! -e "$sock.away" ] || mv "$sock.away" "$sock"' EXIT
 	slow_download "$t" 40
 	sleep 2
 	mv "$sock" "$sock.away"
@@ -244,6 +245,7 @@ capture_no_guest() {
 	grep -q '^MPTCP connections: 0; plain TCP connections: 3,' "$dir/report.txt" || fail "without the guest, the report should show the 3 subflows as 3 TCP connections: $(grep '^MPTCP connections' "$dir/report.txt")"
 	grep -q '^  of which carry MPTCP options, handshake not captured: 3$' "$dir/report.txt" || fail "the report does not say 3 of them carry MPTCP options"
 	wait "$DL_PID" || fail "the download failed"
+	DL_PID=
 	check_download "$t" "$BED_DIR/$t" $((40 * MIB))
 	rm -f "$BED_DIR/$t"
 }
