@@ -228,16 +228,17 @@ capture_running() {
 # capture_no_guest: the same case while the guest cannot be asked (its info socket moved
 # away): the report shows what the packets alone show, and one line says why no more.
 capture_no_guest() {
-	local t dir=$BED_DIR/capture-noguest sock=/run/mpsocks/$VM/info.sock out n
+	local t dir=$BED_DIR/capture-noguest out
+	NOGUEST_SOCK=/run/mpsocks/$VM/info.sock # not local: the EXIT trap reads it
 	need_vm
 	t=$(tag noguest)
 	rm -rf "$dir"
-	trap 'bed_unshape; [ -z "${DL_PID:-}" ] || kill "$DL_PID" 2>/dev/null || true; [ ! -e "$sock.away" ] || mv "$sock.away" "$sock"' EXIT
+	trap 'bed_unshape; [ -z "${DL_PID:-}" ] || kill "$DL_PID" 2>/dev/null || true; [ ! -e "$NOGUEST_SOCK.away" ] || mv "$NOGUEST_SOCK.away" "$NOGUEST_SOCK"' EXIT
 	slow_download "$t" 40
 	sleep 2
-	mv "$sock" "$sock.away"
+	mv "$NOGUEST_SOCK" "$NOGUEST_SOCK.away"
 	out=$(in_host "$MPSOCKS" capture --name "$VM" --seconds 2 --out "$dir" 2>&1) || fail "capture failed: $(tail -n 1 <<<"$out")"
-	mv "$sock.away" "$sock"
+	mv "$NOGUEST_SOCK.away" "$NOGUEST_SOCK"
 	echo "$out"
 	[ -z "${VIS_KEEP:-}" ] || cp -r "$dir" "$VIS_KEEP-noguest"
 	grep -q "^guest's view: not available (" "$dir/report.txt" || fail "the report does not say the guest's view was not available"

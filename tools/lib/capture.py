@@ -147,7 +147,7 @@ class Guest:
                 with open(path) as f:
                     info = mpinfo.parse(f.read())
             except OSError:
-                self.missing.append("%s: %s" % (when, self.why(path + ".err")))
+                self.missing.append((when, self.why(path + ".err")))
                 continue
             self.asked.append(when)
             for m in info["msk"]:
@@ -307,13 +307,14 @@ def main(argv):
         lines.append("  of which carry MPTCP options, handshake not captured: %d" % untied)
     if tied:
         lines.append("  joined by the guest's token, handshake not captured: %s" % ", ".join(tied))
+    whys = sorted({why for _, why in guest.missing})
     if guest.asked:
         lines.append("guest's view: its connections at the %s of the recording (%s)%s" % (
             " and the ".join(guest.asked), ", ".join(f for f, w in GUEST_FILES if w in guest.asked),
-            "; not at the " + "; ".join(guest.missing) if guest.missing else ""))
+            "".join("; not at the %s: %s" % m for m in guest.missing)))
     else:
         lines.append("guest's view: not available (%s); subflows whose handshake was not captured stay "
-                     "apart" % "; ".join(guest.missing))
+                     "apart" % "; ".join(whys if len(whys) == 1 else ["%s: %s" % m for m in guest.missing]))
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out, "report.txt"), "w") as f:
         f.write(text)
