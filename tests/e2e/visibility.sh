@@ -3,7 +3,8 @@
 # MPTCP server (exit 0, 3 subflows over 3 uplinks) and against a plain-TCP server (exit 1,
 # fallback); status and status --json during a download (the connection, its 3 subflows,
 # growing byte counts); capture during a download (pcaps per uplink, the report, the PNGs);
-# bad usage.
+# capture started during a download (its subflows tied by the guest's token) and with the
+# guest not answering; bad usage.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 source "$TOP/tests/e2e/lib.sh"
@@ -178,6 +179,78 @@ capture_download() {
 	[ -z "${VIS_KEEP:-}" ] || cp -r "$dir" "$VIS_KEEP"
 }
 
+# capture_running: the user's case. A download over 3 uplinks runs; capture starts 3 s into it,
+# for 4 s: its handshakes are not in the recording, yet the report shows it as 1 MPTCP
+# connection with 3 subflows over the 3 uplinks, tied by the token the guest names for them,
+# with its plots.
+capture_running() {
+	local t dir=$BED_DIR/capture-running out n line i sf png dat
+	need_vm
+	t=$(tag running)
+	rm -rf "$dir"
+	trap 'bed_unshape; [ -z "${DL_PID:-}" ] || kill "$DL_PID" 2>/dev/null || true' EXIT
+	slow_download "$t" 100
+	sleep 3
+	kill -0 "$DL_PID" 2>/dev/null || fail "the download ended within 3 s: nothing was running when capture started"
+	out=$(in_host "$MPSOCKS" capture --name "$VM" --seconds 4 --out "$dir" 2>&1) || fail "capture failed: $(tail -n 1 <<<"$out")"
+	echo "$out"
+	[ -z "${VIS_KEEP:-}" ] || cp -r "$dir" "$VIS_KEEP-running"
+	kill -0 "$DL_PID" 2>/dev/null || fail "the download ended before the capture did"
+	# The scenario holds: no SYN of port 80 in the recording (the handshakes came before it).
+	n=$(tshark -n -r "$dir/merged.pcapng" -Y "tcp.port == 80 && tcp.flags.syn == 1" 2>/dev/null | wc -l)
+	[ "$n" = 0 ] || fail "the recording holds $n SYNs of port 80: the download's handshakes were captured"
+	grep -q '^MPTCP connections: 1; plain TCP connections: 0,' "$dir/report.txt" || fail "the report does not count 1 MPTCP connection and no plain one: $(grep '^MPTCP connections' "$dir/report.txt")"
+	line=$(grep -E "^connection [0-9]+: 10\.66\.[0-9]+\.2:[0-9]+ -> $BED_SERVER_ADDR:80, MPTCP, 3 subflows, down [0-9]+ B .*, joined by the guest's token [0-9a-f]{8}, handshake not captured$" "$dir/report.txt") ||
+		fail "report.txt names no MPTCP connection to the server with 3 subflows joined by the guest's token"
+	echo "report: $line"
+	n=$(sed -n 's/^connection \([0-9]*\): .*/\1/p' <<<"$line")
+	for i in 0 1 2; do
+		sf=$(grep -E "^  subflow [1-3] .* via eth$i up$i \(" "$dir/report.txt") || fail "no subflow via eth$i (up$i)"
+		[[ $sf =~ down\ [1-9][0-9]*\ B ]] || fail "the subflow via eth$i carried nothing down: $sf"
+	done
+	grep -q "^  joined by the guest's token, handshake not captured: connection $n\b" "$dir/report.txt" || fail "the summary does not say connection $n was joined by the guest's token"
+	{ [ -s "$dir/guest-start.txt" ] && [ -s "$dir/guest-end.txt" ]; } || fail "the guest's answers are not in $dir"
+	for png in "$dir/conn$n-goodput.png" "$dir/conn$n-dsn.png"; do
+		file "$png" | grep -q 'PNG image data, 900 x 500' || fail "$png is not a 900x500 PNG: $(file "$png")"
+		[ "$(stat -c %s "$png")" -gt 10000 ] || fail "$png is suspiciously small"
+	done
+	for i in 1 2 3; do
+		dat=$dir/conn$n-dsn-sf$i.dat
+		[ "$(count_lines . "$dat")" -gt 10 ] || fail "$dat holds $(count_lines . "$dat") data sequence numbers"
+	done
+	awk '{ for (i = 2; i <= NF; i++) if ($i > 0) nz = 1 } END { exit !nz }' "$dir/conn$n-goodput.dat" || fail "conn$n-goodput.dat is all zero"
+	wait "$DL_PID" || fail "the download failed"
+	DL_PID=
+	check_download "$t" "$BED_DIR/$t" $((100 * MIB))
+	rm -f "$BED_DIR/$t"
+}
+
+# capture_no_guest: the same case while the guest cannot be asked (its info socket moved
+# away): the report shows what the packets alone show, and one line says why no more.
+capture_no_guest() {
+	local t dir=$BED_DIR/capture-noguest out
+	NOGUEST_SOCK=/run/mpsocks/$VM/info.sock # not local: the EXIT trap reads it
+	need_vm
+	t=$(tag noguest)
+	rm -rf "$dir"
+	trap 'bed_unshape; [ -z "${DL_PID:-}" ] || kill "$DL_PID" 2>/dev/null || true; [ ! -e "$NOGUEST_SOCK.away" ] || mv "$NOGUEST_SOCK.away" "$NOGUEST_SOCK"' EXIT
+	slow_download "$t" 40
+	sleep 2
+	mv "$NOGUEST_SOCK" "$NOGUEST_SOCK.away"
+	out=$(in_host "$MPSOCKS" capture --name "$VM" --seconds 2 --out "$dir" 2>&1) || fail "capture failed: $(tail -n 1 <<<"$out")"
+	mv "$NOGUEST_SOCK.away" "$NOGUEST_SOCK"
+	echo "$out"
+	[ -z "${VIS_KEEP:-}" ] || cp -r "$dir" "$VIS_KEEP-noguest"
+	grep -q "^guest's view: not available (" "$dir/report.txt" || fail "the report does not say the guest's view was not available"
+	[ "$(grep -c "^guest's view" "$dir/report.txt")" = 1 ] || fail "more than one guest's view line"
+	grep -q '^MPTCP connections: 0; plain TCP connections: 3,' "$dir/report.txt" || fail "without the guest, the report should show the 3 subflows as 3 TCP connections: $(grep '^MPTCP connections' "$dir/report.txt")"
+	grep -q '^  of which carry MPTCP options, handshake not captured: 3$' "$dir/report.txt" || fail "the report does not say 3 of them carry MPTCP options"
+	wait "$DL_PID" || fail "the download failed"
+	DL_PID=
+	check_download "$t" "$BED_DIR/$t" $((40 * MIB))
+	rm -f "$BED_DIR/$t"
+}
+
 main() {
 	vm_up "$VM" --uplink up0@198.18.0.1 --uplink up1@198.18.1.1 --uplink up2@198.18.2.1 || true
 	plain_up || true
@@ -186,6 +259,8 @@ main() {
 	run_test "check and capture: bad usage exits 2 with one line, a bad --out 1" check_bad_usage
 	run_test "status, status --json and --watch during a download: the connection, 3 subflows, growing bytes" status_live
 	run_test "capture during a shaped download: pcaps per uplink, report with 3 subflows adding up within 2%, PNG plots" capture_download
+	run_test "capture started 3 s into a download: 1 MPTCP connection, 3 subflows over 3 uplinks joined by the guest's token, plots" capture_running
+	run_test "capture while the guest cannot be asked: what the packets show, one line saying why" capture_no_guest
 	plain_down
 	vm_down "$VM"
 }

@@ -8,17 +8,31 @@ subflows with addresses and uplinks, payload bytes each way and retransmissions 
 and which connections fell back to TCP; per connection two gnuplot PNGs: goodput over time per
 subflow, stacked (connN-goodput.png), and the data sequence number over time per subflow
 (connN-dsn.png, what mptcptrace + xplot show).
+
+A connection that began before the recording has no MP_CAPABLE/MP_JOIN handshake in it, so
+tshark cannot tie its subflows together (each looks like plain TCP carrying MPTCP options).
+mpsocks capture saved the guest's own list of its connections at the start and at the end of
+the recording (OUTDIR/guest-start.txt and guest-end.txt, mpinfo.py raw; GUEST-FILE.err says
+why one is missing): a subflow whose connection's handshake is missing is tied to the others
+of its connection by the guest's token, found by its four addresses (the guest's, as the tap
+sees them before NAT), and the report says so; the DSS option of every data segment still
+gives the DSN plot.
 UPLINKS: "TAP=ethI/UPLINK/GUESTADDR,..."."""
 import os
 import subprocess
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ beside the launcher
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mpinfo  # noqa: E402 (beside this file)
 
 FIELDS = ["frame.number", "frame.time_relative", "frame.interface_name", "tcp.stream", "mptcp.stream",
           "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport", "tcp.seq", "tcp.len", "tcp.flags.syn", "tcp.flags.ack",
           "tcp.options.mptcp.subtype", "tcp.options.mptcp.rawdataseqno"]
 PREFS = ["-o", "tcp.analyze_sequence_numbers:TRUE", "-o", "mptcp.analyze_mptcp:TRUE",
          "-o", "mptcp.relative_sequence_numbers:TRUE"]
-MP_CAPABLE, MP_JOIN = "0", "1"
+MP_CAPABLE, MP_JOIN, DSS = "0", "1", "2"
+GUEST_FILES = (("guest-start.txt", "start"), ("guest-end.txt", "end"))
 
 
 def tshark(pcap, display, fields):
@@ -48,6 +62,8 @@ class Subflow:
         self.first = self.last = None
         self.down = self.up = self.retrans = self.packets = 0
         self.syn_mpc = self.synack_mpc = self.join = self.syn_seen = self.synack_seen = False
+        self.mptcp_opts = False  # any MPTCP option (a DSS, mostly) on any of its packets
+        self.token = None  # the guest's token, when it tied this subflow
         self.points = []  # (time, dsn, down?) of data packets
         self.hi = {}  # per direction: the highest subflow sequence number seen, so each byte counts once
         self.bins = {}
@@ -77,6 +93,7 @@ def analyse(out, uplinks):
         if p.get("mptcp.stream"):
             mstream[sid] = int(p["mptcp.stream"].split(",")[0])
         subtypes = p["tcp.options.mptcp.subtype"].split(",") if p["tcp.options.mptcp.subtype"] else []
+        sf.mptcp_opts |= bool(subtypes)
         syn, ack = p["tcp.flags.syn"] in ("1", "True"), p["tcp.flags.ack"] in ("1", "True")
         if syn and not ack:
             sf.syn_seen = True
@@ -115,6 +132,70 @@ def analyse(out, uplinks):
         key = ("m", mstream[sid]) if sid in mstream else ("t", sid)
         conns.setdefault(key, []).append(sf)
     return taps, conns
+
+
+class Guest:
+    """The guest's connections as mpsocks capture saved them (mpinfo.py raw, at the start and
+    at the end of the recording): which token each subflow's four addresses belong to."""
+
+    def __init__(self, out):
+        self.asked, self.missing = [], []
+        self.sf, self.initial, self.fallback = {}, {}, set()
+        for name, when in GUEST_FILES:
+            path = os.path.join(out, name)
+            try:
+                with open(path) as f:
+                    info = mpinfo.parse(f.read())
+            except OSError:
+                self.missing.append((when, self.why(path + ".err")))
+                continue
+            self.asked.append(when)
+            for m in info["msk"]:
+                self.initial[(m["local"], m["remote"])] = m["token"]
+                if m.get("flags", 0) & mpinfo.FALLBACK:
+                    self.fallback.add(m["token"])
+            for s in info["sf"]:
+                self.sf[(s["local"], s["remote"])] = s["token"]
+
+    @staticmethod
+    def why(path):
+        try:
+            with open(path) as f:
+                line = f.read().strip().splitlines()[-1:]
+        except OSError:
+            return "not asked"
+        return line[0].replace("mpsocks: warning: ", "").replace("mpsocks: ", "") if line else "no answer"
+
+    def token_of(self, sf):
+        """The token of sf's connection, when the guest lists its addresses, the connection
+        did not fall back, and the recording holds no handshake that says otherwise (a plain
+        SYN, or an MP_CAPABLE one: a new connection on the same addresses)."""
+        if sf.syn_seen and not sf.join:
+            return None
+        token = self.sf.get((sf.guest, sf.peer))
+        return None if token is None or token in self.fallback else token
+
+    def is_initial(self, sf):
+        return (sf.guest, sf.peer) in self.initial
+
+
+def tie_by_guest(conns, guest):
+    """conns with every subflow that tshark could not put into a connection whose MP_CAPABLE
+    handshake it saw regrouped under ("g", TOKEN) when the guest names its token."""
+    tied = {}
+    for key, sfs in conns.items():
+        if is_mptcp(sfs):
+            tied[key] = sfs
+            continue
+        for sf in sfs:
+            sf.token = guest.token_of(sf)
+            tied.setdefault(("g", sf.token) if sf.token else key, []).append(sf)
+    for key, sfs in tied.items():
+        if key[0] == "g":
+            for sf in sfs:
+                sf.join = not guest.is_initial(sf)
+            sfs.sort(key=lambda sf: (sf.join, sf.sid))
+    return tied
 
 
 def is_mptcp(sfs):
@@ -181,24 +262,32 @@ def main(argv):
         return 2
     out, uplinks = argv[1], argv[2]
     taps, conns = analyse(out, uplinks)
-    lines, n, plain, fallbacks = [], 0, 0, []
+    guest = Guest(out)
+    conns = tie_by_guest(conns, guest)
+    lines, n, plain, fallbacks, tied, untied = [], 0, 0, [], [], 0
     for key, sfs in sorted(conns.items(), key=lambda kv: min(sf.first for sf in kv[1])):
         # A join the server refused (or a SYN never answered) is no subflow: named apart.
         failed = [sf for sf in sfs if sf.syn_seen and not sf.synack_seen]
         sfs = [sf for sf in sfs if sf not in failed]
         if not sfs:
             continue
-        if not is_mptcp(sfs):
+        by_token = key[0] == "g"
+        if not is_mptcp(sfs) and not by_token:
             plain += 1
             if fell_back(sfs):
                 fallbacks.append(sfs[0])
+            elif any(sf.mptcp_opts and not sf.syn_seen for sf in sfs):
+                untied += 1
             continue
         n += 1
+        if by_token:
+            tied.append("connection %d (token %s)" % (n, key[1]))
         down, up = sum(sf.down for sf in sfs), sum(sf.up for sf in sfs)
         t0, t1 = min(sf.first for sf in sfs), max(sf.last for sf in sfs)
         first = next((sf for sf in sfs if not sf.join), sfs[0])
-        lines.append("connection %d: %s -> %s, MPTCP, %d subflow%s, down %d B (%s), up %d B (%s), %.1f-%.1f s" % (
-            n, first.guest, first.peer, len(sfs), "" if len(sfs) == 1 else "s", down, human(down), up, human(up), t0, t1))
+        lines.append("connection %d: %s -> %s, MPTCP, %d subflow%s, down %d B (%s), up %d B (%s), %.1f-%.1f s%s" % (
+            n, first.guest, first.peer, len(sfs), "" if len(sfs) == 1 else "s", down, human(down), up, human(up), t0, t1,
+            ", joined by the guest's token %s, handshake not captured" % key[1] if by_token else ""))
         for i, sf in enumerate(sfs):
             nic, upl = taps.get(sf.iface, ("?", sf.iface))
             lines.append("  subflow %d%-10s %s -> %s via %s %s (%s): down %d B, up %d B, retransmissions %d" % (
@@ -214,6 +303,18 @@ def main(argv):
         nic, upl = taps.get(sf.iface, ("?", sf.iface))
         lines.append("  fallback: %s -> %s via %s %s (the server answered without MP_CAPABLE)" % (
             sf.guest, sf.peer, nic, upl))
+    if untied:
+        lines.append("  of which carry MPTCP options, handshake not captured: %d" % untied)
+    if tied:
+        lines.append("  joined by the guest's token, handshake not captured: %s" % ", ".join(tied))
+    whys = sorted({why for _, why in guest.missing})
+    if guest.asked:
+        lines.append("guest's view: its connections at the %s of the recording (%s)%s" % (
+            " and the ".join(guest.asked), ", ".join(f for f, w in GUEST_FILES if w in guest.asked),
+            "".join("; not at the %s: %s" % m for m in guest.missing)))
+    else:
+        lines.append("guest's view: not available (%s); subflows whose handshake was not captured stay "
+                     "apart" % "; ".join(whys if len(whys) == 1 else ["%s: %s" % m for m in guest.missing]))
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out, "report.txt"), "w") as f:
         f.write(text)

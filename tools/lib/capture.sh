@@ -3,6 +3,10 @@
 # each guest NIC: exactly what that uplink carries for the guest, before the host's NAT, less
 # the SOCKS clients' own traffic with the proxy), merged with mergecap; then tshark's MPTCP
 # analysis -> a text report per MPTCP connection, and gnuplot PNGs (capture.py does both).
+# The guest's own list of its connections (mpinfo.py raw), asked once the recording runs and
+# again when it ends, goes beside the pcaps (guest-start.txt, guest-end.txt): with it the
+# report ties the subflows of connections begun before the recording, whose handshakes it
+# lacks, by their token.
 
 CAPTURE_SECONDS=30
 CAPTURE_MAX_SECONDS=3600
@@ -10,7 +14,7 @@ CAPTURE_MAX_MB=200 # per uplink; dumpcap stops that uplink's file there
 CAPTURE_SNAPLEN=160 # IPv4 + TCP headers with every MPTCP option fit; payload is not kept
 
 cmd_capture() {
-	local seconds=$CAPTURE_SECONDS out='' used state i f pid
+	local seconds=$CAPTURE_SECONDS out='' used state i f pid n
 	local -a args=("$@") pids=() files=()
 	while [ $# -gt 0 ]; do
 		used=1
@@ -49,10 +53,18 @@ cmd_capture() {
 		pids+=($!) files+=("$f")
 	done
 	say "recording ${#TAPS[@]} uplinks for ${seconds}s (at most ${CAPTURE_MAX_MB} MB each) into $out; Ctrl-C ends it early"
+	# Ask the guest once every dumpcap captures (it says so), so that a connection it lists
+	# began before the recording or has its handshake in it (5 s at most).
+	for ((n = 0; n < 50; n++)); do
+		[ "$(grep -l '^Capturing on' "$out"/.dumpcap*.err 2>/dev/null | wc -l)" -lt "${#pids[@]}" ] || break
+		sleep 0.1
+	done
+	capture_guest "$state" "$out/guest-start.txt"
 	for pid in "${pids[@]}"; do
 		while kill -0 "$pid" 2>/dev/null; do wait "$pid" 2>/dev/null || true; done
 	done
 	trap - INT TERM
+	capture_guest "$state" "$out/guest-end.txt"
 	for i in "${!files[@]}"; do
 		[ -s "${files[i]}" ] || die "dumpcap recorded nothing on ${TAPS[i]}: $(head -n1 "$out/.dumpcap$i.err")"
 	done
@@ -66,6 +78,17 @@ cmd_capture() {
 capture_stop() {
 	local pid
 	for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+}
+
+# capture_guest STATE FILE: the guest's connections with their subflows and tokens into FILE
+# (as mpinfo.py raw prints them); when the guest cannot be asked, FILE.err says why instead.
+capture_guest() {
+	if info_ready "$1" 2>"$2.err" && python3 "$LIB/mpinfo.py" raw "$1/info.sock" >"$2" 2>"$2.err"; then
+		rm -f "$2.err"
+	else
+		rm -f "$2"
+		[ -s "$2.err" ] || echo "the guest did not answer" >"$2.err"
+	fi
 }
 
 # "TAP=ethI/UPLINK/GUESTADDR,..." for capture.py.

@@ -55,10 +55,15 @@ def ask(sock_path, request, timeout=5.0):
 
 
 def query(sock_path, timeout=5.0):
-    """The guest's answer to "conns": lists of dicts per kind (msk, sf, tcp)."""
-    data = ask(sock_path, b"conns\n", timeout) + "end\n"
-    out = {"msk": [], "sf": [], "tcp": [], "exit": [], "error": [], "raw": data}
-    for line in out["raw"].splitlines():
+    """The guest's answer to "conns", parsed."""
+    return parse(ask(sock_path, b"conns\n", timeout) + "end\n")
+
+
+def parse(raw):
+    """An answer to "conns" (as query() got it, or as mpsocks capture saved it): lists of dicts
+    per kind (msk, sf, tcp, exit, error) and the text itself (raw)."""
+    out = {"msk": [], "sf": [], "tcp": [], "exit": [], "error": [], "raw": raw}
+    for line in raw.splitlines():
         kind, _, rest = line.partition(" ")
         if kind in ("msk", "sf", "tcp"):
             d = {}
