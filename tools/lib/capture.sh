@@ -66,7 +66,7 @@ cmd_capture() {
 	trap - INT TERM
 	capture_guest "$state" "$out/guest-end.txt"
 	for i in "${!files[@]}"; do
-		[ -s "${files[i]}" ] || die "dumpcap recorded nothing on ${TAPS[i]}: $(head -n1 "$out/.dumpcap$i.err")"
+		[ -s "${files[i]}" ] || die "dumpcap recorded nothing on ${TAPS[i]}: $(tail -n1 "$out/.dumpcap$i.err")"
 	done
 	rm -f "$out"/.dumpcap*.err
 	mergecap -w "$out/merged.pcapng" "${files[@]}" || die "mergecap failed"
