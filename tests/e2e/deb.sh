@@ -33,9 +33,9 @@ lintian_clean() {
 		out=$(lintian --pedantic "$f" 2>&1 | grep -v 'running with root privileges' || true)
 		echo "lintian $(basename "$f"): ${out:-nothing}"
 		! grep -q '^[EW]: ' <<<"$out" || fail "lintian on $(basename "$f"): $(grep -m1 '^[EW]: ' <<<"$out")"
-		# Every override says why (a comment above it).
+		# Every override says why: a comment heads each block of overrides.
 		dpkg-deb --fsys-tarfile "$f" | tar -xO --wildcards './usr/share/lintian/overrides/*' |
-			awk '/^#/ { why = 1; next } /^$/ { next } !why { print "no reason: " $0; bad = 1 } { why = 0 } END { exit bad }' ||
+			awk '/^#/ { why = 1; next } /^$/ { why = 0; next } !why { print "no reason: " $0; bad = 1 } END { exit bad }' ||
 			fail "a lintian override of $(basename "$f") has no comment with its reason"
 	done
 }
@@ -114,6 +114,7 @@ pkg_purge() {
 	[ -z "$st" ] || [[ $st == *not-installed ]] || fail "dpkg still has $pkg after purge: $st"
 	[ ! -f "$WORK/$pkg.kept.tar" ] || tar -C / -xpf "$WORK/$pkg.kept.tar"
 	while read -r p; do
+		[ "$p" != /. ] || continue
 		[ -e "$p" ] || [ -L "$p" ] || continue
 		[ -d "$p" ] && grep -qxF "$p" "$WORK/$pkg.before" && continue
 		grep -qxF "${p#/}" "$WORK/$pkg.kept" && continue
