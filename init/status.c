@@ -214,7 +214,9 @@ static void put_head(struct textbuf *o)
 	struct sysinfo si = { 0 };
 	const char *p;
 
-	if (read_file(VERSION_FILE, m, sizeof(m)) > 0 && sscanf(m, "MPSOCKS_IMAGE_VERSION=%127s", v) != 1)
+	/* Past "NAME=", not by its name: spelled out here, it would be in init's bytes, and the
+	 * launcher finds the image's version by that name in the archive (vm.sh). */
+	if (read_file(VERSION_FILE, m, sizeof(m)) > 0 && (p = strchr(m, '=')) && sscanf(p + 1, "%127s", v) != 1)
 		v[0] = '\0';
 	if (read_file("/proc/meminfo", m, sizeof(m)) > 0) {
 		if ((p = strstr(m, "MemTotal:")))

@@ -106,6 +106,9 @@ contents() {
 	[ "$("$REL/mpsocks" --version)" = "$VERSION" ] || fail "the release's launcher says $("$REL/mpsocks" --version)"
 	[ "$("$TOP/tools/mpsocks" --version)" = "$VERSION" ] || fail "tools/mpsocks --version says $("$TOP/tools/mpsocks" --version)"
 	gzip -dc "$REL/initramfs.cpio.gz" | grep -qaF "MPSOCKS_IMAGE_VERSION=$VERSION" || fail "the initramfs carries no version $VERSION"
+	# Only the member make dist appends may name it: the launcher reads the image's version so.
+	[ "$(gzip -dc "$O/initramfs.cpio.gz" | grep -ac 'MPSOCKS_IMAGE_VERSION=')" = 0 ] ||
+		fail "a program in the initramfs spells MPSOCKS_IMAGE_VERSION="
 	while read -r _ sum file; do
 		grep -qF "$sum  $file" "$REL/MANIFEST" || fail "MANIFEST lacks the pin of $file"
 	done < <(grep '^sha256 ' "$TOP/sources.hash")

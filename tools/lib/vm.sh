@@ -54,7 +54,9 @@ pick_image() {
 check_image_version() {
 	local want have
 	want=$(launcher_version)
-	have=$(gzip -dc "$INITRD" 2>/dev/null | grep -a -m1 -o 'MPSOCKS_IMAGE_VERSION=[^[:space:]]*') || true
+	# The last such line: the member make dist appends comes last (a program's bytes before it
+	# may hold the name too).
+	have=$(gzip -dc "$INITRD" 2>/dev/null | grep -a -o 'MPSOCKS_IMAGE_VERSION=[0-9A-Za-z.+~_-]*' | tail -n 1) || true
 	have=${have#*=}
 	[ "$have" = "$want" ] ||
 		die "the guest image $INITRD is version ${have:-unknown (none recorded)}, this launcher $want: install one release whole"
