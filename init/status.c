@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/sysinfo.h>
 #include "fileio.h"
+#include "log.h"
 #include "textbuf.h"
 
 #define VERSION_FILE "/mpsocks-version" /* appended by release/mkdist: MPSOCKS_IMAGE_VERSION=V */
@@ -140,6 +141,7 @@ static const char *nic_state(const struct status *st, int i)
 static void put_nics(struct textbuf *o, const struct status *st)
 {
 	const struct rates *r = st->rates;
+	const struct mpblock *mb = st->mpblock;
 	char a[INET_ADDRSTRLEN];
 	const struct nic_cfg *c;
 	int i, n = 0;
@@ -159,9 +161,14 @@ static void put_nics(struct textbuf *o, const struct status *st)
 		else
 			textbuf_put(o, "null");
 		textbuf_put(o, ",\"state\":\"%s\",\"backup\":%s,\"to_net_bytes\":%llu,\"from_net_bytes\":%llu,"
-			    "\"to_net_rate\":%u,\"from_net_rate\":%u}",
+			    "\"to_net_rate\":%u,\"from_net_rate\":%u",
 			    nic_state(st, i), c->backup ? "true" : "false", (unsigned long long)r->to_net[i],
 			    (unsigned long long)r->from_net[i], rates_last(r, i, true, 0), rates_last(r, i, false, 0));
+		if (mb && i < mb->n && mb->u[i].state != MPBLOCK_OK)
+			textbuf_put(o, ",\"mptcp\":\"%s\",\"mptcp_since_s\":%llu}", mpblock_name(mb->u[i].state),
+				    (unsigned long long)((now_ms() - mb->u[i].since_ms) / 1000));
+		else
+			textbuf_put(o, ",\"mptcp\":\"ok\",\"mptcp_since_s\":null}");
 	}
 }
 
