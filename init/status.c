@@ -2,6 +2,7 @@
 #include "status.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysinfo.h>
@@ -214,6 +215,27 @@ static void put_exits(struct textbuf *o, const char *path)
 	}
 }
 
+/* How many processes are named name (/proc/PID/comm): sockd's and mpslink's children. */
+static unsigned count_procs(const char *name)
+{
+	char path[64], comm[32];
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+	unsigned n = 0;
+
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir)))
+		if (d->d_name[0] >= '1' && d->d_name[0] <= '9') {
+			snprintf(path, sizeof(path), "/proc/%.20s/comm", d->d_name);
+			if (read_file(path, comm, sizeof(comm)) > 0 && strncmp(comm, name, strlen(name)) == 0 &&
+			    comm[strlen(name)] == '\n')
+				n++;
+		}
+	closedir(dir);
+	return n;
+}
+
 static void put_head(struct textbuf *o)
 {
 	char v[128] = "", m[4096];
@@ -234,6 +256,7 @@ static void put_head(struct textbuf *o)
 	put_str(o, v[0] ? v : "development build");
 	textbuf_put(o, ",\"uptime_s\":%ld,\"memory\":{\"total_kib\":%lu,\"available_kib\":%lu}", si.uptime,
 		    total, avail);
+	textbuf_put(o, ",\"processes\":{\"sockd\":%u,\"mpslink\":%u}", count_procs("sockd"), count_procs("mpslink"));
 }
 
 size_t status_render(struct status *st, bool history, char *out, size_t cap)

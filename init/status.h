@@ -3,6 +3,7 @@
  * "status"). The host adds its own facts (taps, uplink names, its counters) around it.
  *
  *   {"version":V,"uptime_s":N,"memory":{"total_kib":N,"available_kib":N},
+ *    "processes":{"sockd":N,"mpslink":N},
  *    "sessions":{"max":N,"used":N},"clients":["A:P",...],
  *    "nics":[{"nic":"eth0","guest":A|null,"gateway":A|null,"state":S,"backup":B,
  *             "to_net_bytes":N,"from_net_bytes":N,"to_net_rate":N,"from_net_rate":N,

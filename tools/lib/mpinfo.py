@@ -93,7 +93,7 @@ EXIT_STATES = {"up": "up", "no-answer": "does NOT answer", "untried": "not asked
 
 # The guest's status document's keys that status --json carries (its nics and history are the
 # page's: the host has its own counters of each uplink).
-GUEST_KEYS = ("version", "uptime_s", "memory", "sessions", "clients", "connections", "subflows_left_out", "exits",
+GUEST_KEYS = ("version", "uptime_s", "memory", "processes", "sessions", "clients", "connections", "subflows_left_out", "exits",
               "mptcp_blocked")
 BLOCKED = {"joins-dropped": "the network drops MPTCP joins",
            "mp-capable-dropped": "the network drops new MPTCP connections (MP_CAPABLE); new connections leave by another uplink"}
