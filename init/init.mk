@@ -32,7 +32,7 @@ $(INIT_OBJDIR)/page.o: $(INIT_DIR)/page.html
 # Unit tests: host cc against the host's uapi headers; each links the modules it tests.
 INIT_TEST_CC ?= cc
 INIT_TEST_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(INIT_DIR) $(PAGE_HTML_DEF)
-INIT_TESTS := cmdline netlink sockdconf supervise users ready loop info uplinkctl linkentry httpd rates
+INIT_TESTS := cmdline netlink sockdconf supervise users ready loop info uplinkctl linkentry httpd rates mpblock
 init_test_srcs = $(addprefix $(INIT_DIR)/,$(1))
 INIT_TEST_MODULES_cmdline := cmdline.c
 INIT_TEST_MODULES_netlink := netlink.c genl.c rtnl.c mptcp.c
@@ -42,9 +42,10 @@ INIT_TEST_MODULES_users := users.c fileio.c
 INIT_TEST_LIBS_users := -lcrypt
 INIT_TEST_MODULES_ready := ready.c fileio.c
 INIT_TEST_MODULES_loop := loop.c log.c
-INIT_TEST_MODULES_info := info.c diag.c status.c rates.c netlink.c log.c loop.c textbuf.c fileio.c
-INIT_TEST_MODULES_httpd := httpd.c status.c diag.c rates.c netlink.c log.c loop.c textbuf.c fileio.c page.c
+INIT_TEST_MODULES_info := info.c diag.c status.c rates.c mpblock.c netlink.c log.c loop.c textbuf.c fileio.c
+INIT_TEST_MODULES_httpd := httpd.c status.c diag.c rates.c mpblock.c netlink.c log.c loop.c textbuf.c fileio.c page.c
 INIT_TEST_MODULES_rates := rates.c diag.c netlink.c
+INIT_TEST_MODULES_mpblock := mpblock.c log.c
 INIT_TEST_MODULES_uplinkctl := uplinkctl.c log.c
 INIT_TEST_MODULES_linkentry := linkentry.c cmdline.c textbuf.c fileio.c
 

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mounts.h"
+#include "mpblock.h"
 #include "rates.h"
 #include "ready.h"
 #include "rtnl.h"
@@ -65,6 +66,7 @@ struct app {
 	struct shutdown down;
 	struct info info; /* the host's status queries (virtio-serial) */
 	struct rates rates; /* each uplink's bytes, sampled by tick_timer */
+	struct mpblock mpblock; /* uplinks whose network drops MPTCP, found by tick_timer */
 	struct status status; /* the JSON document of info's "status" and the page */
 	struct httpd httpd; /* the status page */
 	struct loop_timer tick_timer; /* once a second: rates, the page's deadlines */
@@ -117,16 +119,47 @@ static void refresh_addresses(struct app *a)
 		nl_close(&rt);
 }
 
+/* The main default route through a live uplink that passes MP_CAPABLE, else any live one. */
+static void main_route(struct app *a)
+{
+	unsigned pass = a->live & ~mpblock_avoid(&a->mpblock);
+
+	uplinks_main_route(&a->up, pass ? pass : a->live);
+}
+
+static void tick_account(const struct diag_sock *s, void *arg)
+{
+	struct app *a = arg;
+
+	rates_account(s, &a->rates);
+	mpblock_account(s, &a->mpblock);
+}
+
+/* Once a second: each uplink's bytes and its MPTCP block, from one sock_diag dump. */
 static void on_tick(void *arg)
 {
 	struct app *a = arg;
+	char netstat[16384]; /* /proc/net/netstat: ~7 KB with MPTcpExt */
+	uint64_t drops = 0;
+	unsigned rejoin;
 	struct nl nl;
+	int i;
 
 	refresh_addresses(a);
+	a->mpblock.n = a->rates.n;
+	memcpy(a->mpblock.addr, a->rates.addr, sizeof(a->mpblock.addr));
 	if (nl_open(&nl, NETLINK_SOCK_DIAG, 0) == 0) {
-		rates_sample(&a->rates, &nl);
+		diag_dump(&nl, IPPROTO_TCP, tick_account, a);
 		nl_close(&nl);
 	}
+	rates_commit(&a->rates);
+	if (read_file("/proc/net/netstat", netstat, sizeof(netstat)) > 0)
+		mpblock_read_mib(netstat, &drops);
+	if (mpblock_commit(&a->mpblock, now_ms(), drops, a->live, &rejoin))
+		main_route(a);
+	for (i = 0; i < a->up.n; i++)
+		if (rejoin & (1u << i) && endpoints_withdraw(&a->up, i) != -EINVAL)
+			endpoints_restore(&a->up, i);
 	if (a->httpd.fd >= 0)
 		httpd_sweep(&a->httpd, now_ms());
 	a->tick_timer.when = now_ms() + 1000;
@@ -143,6 +176,7 @@ static void start_status(struct app *a)
 	a->rates.listen = a->listen;
 	a->rates.port = a->cfg.port;
 	a->status = (struct status){ .cfg = &a->cfg, .up = &a->up, .nics = &a->nics, .rates = &a->rates,
+		.mpblock = &a->mpblock,
 		.live = &a->live, .sessions_max = &a->sessions_max, .listen = &a->listen, .exits_path = LINK_STATE };
 	a->info.status = &a->status;
 	a->httpd.fd = -1;
@@ -375,7 +409,7 @@ static void on_uplinkctl(void *arg)
 			a->live |= 1u << i;
 	}
 	if (down | back)
-		uplinks_main_route(&a->up, a->live);
+		main_route(a);
 }
 
 /* Where the host's word comes: the listen address, from the listen NIC's gateway (the host's

@@ -73,14 +73,6 @@ void rates_commit(struct rates *r)
 	r->n_cur = 0;
 }
 
-int rates_sample(struct rates *r, struct nl *nl)
-{
-	int err = diag_dump(nl, IPPROTO_TCP, rates_account, r);
-
-	rates_commit(r);
-	return err;
-}
-
 uint32_t rates_last(const struct rates *r, int nic, bool to_net, unsigned back)
 {
 	unsigned slot;

@@ -39,8 +39,6 @@ struct rates {
 void rates_account(const struct diag_sock *s, void *r);
 /* Ends the sample: the second's bytes into the totals and the ring. */
 void rates_commit(struct rates *r);
-/* One whole sample over a sock_diag socket: 0 or -errno. */
-int rates_sample(struct rates *r, struct nl *nl);
 
 /* The uplink's rate over the last whole second, and the i-th second back (0: the last). */
 uint32_t rates_last(const struct rates *r, int nic, bool to_net, unsigned back);

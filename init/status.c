@@ -2,10 +2,12 @@
 #include "status.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 #include "fileio.h"
+#include "log.h"
 #include "textbuf.h"
 
 #define VERSION_FILE "/mpsocks-version" /* appended by release/mkdist: MPSOCKS_IMAGE_VERSION=V */
@@ -140,6 +142,7 @@ static const char *nic_state(const struct status *st, int i)
 static void put_nics(struct textbuf *o, const struct status *st)
 {
 	const struct rates *r = st->rates;
+	const struct mpblock *mb = st->mpblock;
 	char a[INET_ADDRSTRLEN];
 	const struct nic_cfg *c;
 	int i, n = 0;
@@ -159,9 +162,14 @@ static void put_nics(struct textbuf *o, const struct status *st)
 		else
 			textbuf_put(o, "null");
 		textbuf_put(o, ",\"state\":\"%s\",\"backup\":%s,\"to_net_bytes\":%llu,\"from_net_bytes\":%llu,"
-			    "\"to_net_rate\":%u,\"from_net_rate\":%u}",
+			    "\"to_net_rate\":%u,\"from_net_rate\":%u",
 			    nic_state(st, i), c->backup ? "true" : "false", (unsigned long long)r->to_net[i],
 			    (unsigned long long)r->from_net[i], rates_last(r, i, true, 0), rates_last(r, i, false, 0));
+		if (mb && i < mb->n && mb->u[i].state != MPBLOCK_OK)
+			textbuf_put(o, ",\"mptcp\":\"%s\",\"mptcp_since_s\":%llu}", mpblock_name(mb->u[i].state),
+				    (unsigned long long)((now_ms() - mb->u[i].since_ms) / 1000));
+		else
+			textbuf_put(o, ",\"mptcp\":\"ok\",\"mptcp_since_s\":null}");
 	}
 }
 
@@ -207,6 +215,27 @@ static void put_exits(struct textbuf *o, const char *path)
 	}
 }
 
+/* How many processes are named name (/proc/PID/comm): sockd's and mpslink's children. */
+static unsigned count_procs(const char *name)
+{
+	char path[64], comm[32];
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+	unsigned n = 0;
+
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir)))
+		if (d->d_name[0] >= '1' && d->d_name[0] <= '9') {
+			snprintf(path, sizeof(path), "/proc/%.20s/comm", d->d_name);
+			if (read_file(path, comm, sizeof(comm)) > 0 && strncmp(comm, name, strlen(name)) == 0 &&
+			    comm[strlen(name)] == '\n')
+				n++;
+		}
+	closedir(dir);
+	return n;
+}
+
 static void put_head(struct textbuf *o)
 {
 	char v[128] = "", m[4096];
@@ -229,6 +258,7 @@ static void put_head(struct textbuf *o)
 	put_str(o, v[0] ? v : "development build");
 	textbuf_put(o, ",\"uptime_s\":%ld,\"memory\":{\"total_kib\":%lu,\"available_kib\":%lu}", si.uptime,
 		    total, avail);
+	textbuf_put(o, ",\"processes\":{\"sockd\":%u,\"mpslink\":%u}", count_procs("sockd"), count_procs("mpslink"));
 }
 
 size_t status_render(struct status *st, bool history, char *out, size_t cap)

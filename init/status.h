@@ -3,9 +3,11 @@
  * "status"). The host adds its own facts (taps, uplink names, its counters) around it.
  *
  *   {"version":V,"uptime_s":N,"memory":{"total_kib":N,"available_kib":N},
+ *    "processes":{"sockd":N,"mpslink":N},
  *    "sessions":{"max":N,"used":N},"clients":["A:P",...],
  *    "nics":[{"nic":"eth0","guest":A|null,"gateway":A|null,"state":S,"backup":B,
- *             "to_net_bytes":N,"from_net_bytes":N,"to_net_rate":N,"from_net_rate":N}],
+ *             "to_net_bytes":N,"from_net_bytes":N,"to_net_rate":N,"from_net_rate":N,
+ *             "mptcp":M,"mptcp_since_s":N|null}],
  *    "history":{"seconds":N,"to_net":[[B/s per second, oldest first] per nic],"from_net":[...]},
  *    "connections":[{"token","local","remote","state","fallback","bytes_sent",
  *                    "bytes_received","bytes_retransmitted",
@@ -13,7 +15,8 @@
  *                                 "bytes_sent","bytes_acked","bytes_received","retransmits"}]}],
  *    "exits":[{"at","state","serving"}]}
  *
- * S: up, down (the host's word or no carrier), no-address, missing. Byte counts and rates are
+ * S: up, down (the host's word or no carrier), no-address, missing. M: mpblock_name's
+ * ok, joins-dropped or mp-capable-dropped (the network drops MPTCP), since N seconds. Byte counts and rates are
  * rates.h's (TCP payload over the uplink), history only with history set (the page asks once
  * a second for everything, so it stays bounded: 300 s x 8 uplinks x 2). */
 #ifndef MPSOCKS_STATUS_H
@@ -22,6 +25,7 @@
 #include <stddef.h>
 #include "cmdline.h"
 #include "diag.h"
+#include "mpblock.h"
 #include "rates.h"
 #include "uplinks.h"
 
@@ -32,6 +36,7 @@ struct status {
 	const struct uplinks *up;
 	const struct nic_watch *nics;
 	const struct rates *rates;
+	const struct mpblock *mpblock; /* NULL: not known */
 	const unsigned *live;        /* the uplinks the host calls up (bit i) */
 	const unsigned *sessions_max; /* sockd's limit (0: not known yet) */
 	const struct in_addr *listen; /* the proxy's address; its port is cfg->port */

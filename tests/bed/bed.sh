@@ -197,6 +197,7 @@ bed_reset() {
 	local i
 	bed_unshape
 	bed_ipv6_off
+	for ((i = 0; i < BED_UPLINKS; i++)); do bed_unblock_mptcp "$i"; done
 	# Saved launcher routes belong to an instance that is gone by now: drop them.
 	rm -f "$BED_DIR"/routes-up*
 	for ((i = 0; i < BED_UPLINKS; i++)); do
@@ -224,6 +225,27 @@ bed_link() {
 		done <"$saved"
 		rm -f "$saved"
 	fi
+}
+
+# bed_block_mptcp I join|capable: uplink I's network drops the guest's SYNs that carry MP_JOIN
+# (join) or MP_CAPABLE (capable), as carriers' middleboxes do; plain TCP still passes.
+# bed_unblock_mptcp I lifts it.
+bed_block_mptcp() {
+	local subtype=1
+	[ "$2" = join ] || subtype=0
+	ip netns exec "$BED_INET" nft -f - <<-EOF
+		table inet mps_mpblock$1 {
+			chain in {
+				type filter hook prerouting priority -300; policy accept;
+				iifname "dn$1" tcp flags syn tcp option mptcp subtype $subtype counter drop
+			}
+		}
+	EOF
+}
+bed_unblock_mptcp() { ip netns exec "$BED_INET" nft delete table inet "mps_mpblock$1" 2>/dev/null || true; }
+# bed_mptcp_drops I: SYNs the block on uplink I dropped so far.
+bed_mptcp_drops() {
+	ip netns exec "$BED_INET" nft list table inet "mps_mpblock$1" 2>/dev/null | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
 }
 
 # bed_rx_bytes I: bytes the host side of uplink I received so far (download direction).

@@ -93,7 +93,10 @@ EXIT_STATES = {"up": "up", "no-answer": "does NOT answer", "untried": "not asked
 
 # The guest's status document's keys that status --json carries (its nics and history are the
 # page's: the host has its own counters of each uplink).
-GUEST_KEYS = ("version", "uptime_s", "memory", "sessions", "clients", "connections", "subflows_left_out", "exits")
+GUEST_KEYS = ("version", "uptime_s", "memory", "processes", "sessions", "clients", "connections", "subflows_left_out", "exits",
+              "mptcp_blocked")
+BLOCKED = {"joins-dropped": "the network drops MPTCP joins",
+           "mp-capable-dropped": "the network drops new MPTCP connections (MP_CAPABLE); new connections leave by another uplink"}
 
 
 def query_status(sock_path, uplinks, timeout=5.0):
@@ -110,7 +113,17 @@ def query_status(sock_path, uplinks, timeout=5.0):
     for c in doc["connections"]:
         for sf in c["subflows"]:
             sf["uplink"] = nic_uplink.get(sf["nic"], "?")
+    # The uplinks whose network drops MPTCP, by name (init/mpblock.h).
+    doc["mptcp_blocked"] = [{"nic": n["nic"], "uplink": nic_uplink.get(n["nic"], "?"), "what": n["mptcp"],
+                             "since_s": n["mptcp_since_s"]}
+                            for n in doc["nics"] if n.get("mptcp", "ok") != "ok"]
     return doc
+
+
+def blocked_lines(doc):
+    """One line per uplink whose network drops MPTCP, as status and check print them."""
+    return ["uplink %s (%s): %s, for %d s; retried with a backoff" % (
+        b["nic"], b["uplink"], BLOCKED.get(b["what"], b["what"]), b["since_s"] or 0) for b in doc["mptcp_blocked"]]
 
 
 def parse_uplinks(text):
@@ -310,6 +323,11 @@ def check(sock_path, uplinks, proxy, url, n_active):
         print("connection: not found in the guest (it ended too soon, or the guest did not answer)")
         return 1
     print_conn(best, indent="")
+    try:  # an uplink that cannot join explains a missing subflow
+        for line in blocked_lines(query_status(sock_path, uplinks)):
+            print(line)
+    except NoAnswer:
+        pass
     if best["fallback"]:
         print("result: fallback to plain TCP: %s does not speak MPTCP (or something on the way "
               "strips its options)" % host if not best.get("plain") else
@@ -353,6 +371,8 @@ def main(argv):
             print("  guest: version %s, up %d s, %d of %d MiB free, sessions %d of %d" % (
                 doc["version"], doc["uptime_s"], mem["available_kib"] // 1024, mem["total_kib"] // 1024,
                 doc["sessions"]["used"], doc["sessions"]["max"]))
+            for line in blocked_lines(doc):
+                print("  " + line)
             for i, e in enumerate(doc["exits"]):
                 print("  exit %d: %s %s%s" % (i + 1, e["at"], EXIT_STATES.get(e["state"], e["state"]),
                                               ", serving" if e["serving"] else ""))
