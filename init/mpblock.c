@@ -51,8 +51,9 @@ void mpblock_account(const struct diag_sock *s, void *arg)
 	if (i == mb->n)
 		return;
 	u = &mb->u[i];
-	if (s->state == 1 && (s->sf_flags & (SF_MCAP_REM | SF_JOIN_REM))) {
-		u->ok = true;
+	if (s->state == 1) {
+		u->ok_join |= (s->sf_flags & SF_JOIN_REM) != 0;
+		u->ok_mpc |= (s->sf_flags & SF_MCAP_REM) != 0;
 		return;
 	}
 	if (s->state != 2) /* SYN_SENT */
@@ -197,7 +198,7 @@ bool mpblock_commit(struct mpblock *mb, uint64_t now, uint64_t mpc_drops, unsign
 		struct mpblock_uplink *u = &mb->u[i];
 		bool up = live & (1u << i);
 
-		if (u->ok && u->state == MPBLOCK_JOINS)
+		if ((u->ok_join && u->state == MPBLOCK_JOINS) || (u->ok_mpc && u->state == MPBLOCK_CAPABLE))
 			cleared(u, i);
 		if (u->probe != PROBE_NONE)
 			probe_check(u, i, now);
@@ -215,7 +216,7 @@ bool mpblock_commit(struct mpblock *mb, uint64_t now, uint64_t mpc_drops, unsign
 			next_retry(u, now);
 		}
 		u->mpc_waited = u->mpc_waits;
-		u->ok = u->join_waits = u->mpc_waits = false;
+		u->ok_join = u->ok_mpc = u->join_waits = u->mpc_waits = false;
 	}
 	mb->mpc_drops = mpc_drops;
 	mb->mpc_read = true;

@@ -11,7 +11,8 @@
  *     went unanswered twice (MIB MPCapableSYNTXDrop grew) while a SYN of the uplink waited.
  *     New connections then leave by another uplink (the main route avoids it: mpblock_avoid)
  *     and the retry is one MPTCP connect of its own from the uplink to that server.
- * An established MPTCP subflow from the uplink (or a retry that gets through) clears it.
+ * An established subflow from the uplink that joined clears "joins dropped"; one that began an
+ * MPTCP connection (or the retry's own connect) clears "MP_CAPABLE dropped".
  * Retries: MPBLOCK_RETRY_MIN s after the finding, doubling to MPBLOCK_RETRY_MAX. */
 #ifndef MPSOCKS_MPBLOCK_H
 #define MPSOCKS_MPBLOCK_H
@@ -33,7 +34,7 @@ struct mpblock_uplink {
 	enum mpblock_state state;
 	uint64_t since_ms;   /* when state was found */
 	/* seen in this sample */
-	bool ok;             /* an established MPTCP subflow from it */
+	bool ok_join, ok_mpc; /* an established subflow from it that joined, that began MPTCP */
 	bool join_waits;     /* a join SYN unanswered MPBLOCK_SYN_RETRANS times */
 	bool mpc_waits, mpc_waited; /* an MP_CAPABLE SYN retransmitted: now, last sample */
 	struct sockaddr_in to; /* where the waiting SYN went: what probes and retries try */

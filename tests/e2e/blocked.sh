@@ -47,15 +47,20 @@ print(" ".join(sorted(s["nic"] for s in c[-1]["subflows"] if s["state"] == "esta
 		"$BED_SERVER_ADDR:$BED_SERVER_PORT" <<<"$(status_json)"
 }
 
-joins_dropped() {
-	local out t took
-	need_vm
+# joins_download: the block on uplink 1, then a shaped 128 MiB download (DL_PID, DL_TAG) that
+# the next two tests watch; started here, outside them, as both need it.
+joins_download() {
 	bed_shape 20mbit
 	bed_block_mptcp 1 join
-	t=$(tag joins)
-	in_host "$MPTCP_GET" --socks "$PROXY" --for 50 "$BED_SERVER_ADDR" "$BED_SERVER_PORT" "/bytes/$((1 << 36))?tag=$t" \
-		>"$BED_DIR/$t.get" 2>&1 &
-	DL_PID=$! DL_TAG=$t
+	DL_TAG=$(tag joins)
+	in_host "$MPTCP_GET" --socks "$PROXY" "$BED_SERVER_ADDR" "$BED_SERVER_PORT" "/bytes/$((128 * MIB))?tag=$DL_TAG" \
+		>"$BED_DIR/$DL_TAG.get" 2>&1 &
+	DL_PID=$!
+}
+
+joins_dropped() {
+	local out took
+	need_vm
 	took=$(await_blocked eth1 joins-dropped "$FOUND_WITHIN")
 	echo "status named eth1 $took s after the download started" >&2
 	[ "$(bed_mptcp_drops 1)" -ge 1 ] || fail "the bed dropped no join: the test did not block anything"
@@ -82,7 +87,8 @@ joins_back() {
 	echo "subflows $((SECONDS - t0)) s after the lift: $nics" >&2
 	[ "$nics" = "eth0 eth1 eth2" ] || fail "the running download has subflows on [$nics] $BACK_WITHIN s after the lift"
 	blocked_as eth1 ok || fail "status still names eth1: $(status_json)"
-	wait "$DL_PID" || true
+	while kill -0 "$DL_PID" 2>/dev/null; do sleep 0.5; done # not this subshell's child: no wait
+	grep -q 'sha256=' "$BED_DIR/$DL_TAG.get" || fail "the download failed: $(cat "$BED_DIR/$DL_TAG.get")"
 	check_report_intact "$DL_TAG"
 }
 
@@ -132,6 +138,7 @@ capable_back() {
 
 main() {
 	vm_up "$VM" --uplink up0@198.18.0.1 --uplink up1@198.18.1.1 --uplink up2@198.18.2.1 || true
+	[ -z "$PROXY" ] || joins_download
 	run_test "blocked: uplink 1's network drops MPTCP joins: status, --json and check name it within ${FOUND_WITHIN} s; the download goes on over the other two" joins_dropped
 	run_test "blocked: the block lifts: the running download gets its uplink 1 subflow back within ${BACK_WITHIN} s, intact" joins_back
 	run_test "blocked: uplink 0's network drops MP_CAPABLE: status names it; the next connection starts elsewhere, MPTCP over 3 uplinks, first byte < 1 s" capable_dropped

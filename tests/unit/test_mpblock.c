@@ -70,6 +70,9 @@ int main(void)
 	CHECK(&c, "the next retry waits twice as long", rejoin == 0 && mb.u[0].backoff_s == 2 * MPBLOCK_RETRY_MIN);
 	mpblock_commit(&mb, t += MPBLOCK_RETRY_MIN * 1000, 0, 1 ^ 3, &rejoin);
 	CHECK(&c, "an uplink the host calls down is not retried", rejoin == 0);
+	feed(1, 0x1 | 0x2, 0, 5998); /* an established first subflow of a new connection ... */
+	mpblock_commit(&mb, t += 1000, 0, 3, &rejoin);
+	CHECK(&c, "a first subflow that began MPTCP says nothing of joins", mb.u[0].state == MPBLOCK_JOINS);
 	feed(1, 0x4 | 0x8, 0, 5998); /* an established join */
 	mpblock_commit(&mb, t += 1000, 0, 3, &rejoin);
 	CHECK(&c, "an established join clears it", mb.u[0].state == MPBLOCK_OK && mb.u[0].retry_at == 0);
