@@ -49,25 +49,14 @@ static void tcp_line(const struct diag_sock *s, void *arg)
 		    s->state, s->rtt_us, (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_received);
 }
 
-/* The link's exits as its entry last wrote them (linkentry.h): "ADDR:PORT STATE [serving]"
- * lines, padded with spaces, into "exit at=ADDR:PORT state=STATE serving=0|1". */
+/* The link's exits as its entry last wrote them (linkentry.h). */
 static void exits_put(struct textbuf *o, const char *path)
 {
-	char text[CFG_MAX_LINKS * 80 + 1], at[64], state[24], serving[16];
-	char *line, *next;
-	int n;
+	struct link_exit_state e[CFG_MAX_LINKS];
+	int i, n = linkentry_read_state(path, e, CFG_MAX_LINKS);
 
-	if (read_file(path, text, sizeof(text)) <= 0)
-		return;
-	for (line = text; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		serving[0] = '\0';
-		n = sscanf(line, "%63s %23s %15s", at, state, serving);
-		if (n >= 2)
-			textbuf_put(o, "exit at=%s state=%s serving=%d\n", at, state, strcmp(serving, "serving") == 0);
-	}
+	for (i = 0; i < n; i++)
+		textbuf_put(o, "exit at=%s state=%s serving=%d\n", e[i].at, e[i].state, e[i].serving);
 }
 
 size_t info_answer(const char *req, char *buf, size_t cap)

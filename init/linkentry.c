@@ -58,3 +58,23 @@ int linkentry_prepare(struct linkentry *le, const struct config *cfg)
 	linkentry_args(le, cfg);
 	return 0;
 }
+
+int linkentry_read_state(const char *path, struct link_exit_state *out, int max)
+{
+	char text[CFG_MAX_LINKS * 80 + 1], serving[16];
+	char *line, *next;
+	int n = 0;
+
+	if (read_file(path, text, sizeof(text)) <= 0)
+		return 0;
+	for (line = text; line && *line && n < max; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		serving[0] = '\0';
+		if (sscanf(line, "%63s %23s %15s", out[n].at, out[n].state, serving) < 2)
+			continue;
+		out[n++].serving = strcmp(serving, "serving") == 0;
+	}
+	return n;
+}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/sysinfo.h>
 #include "fileio.h"
+#include "linkentry.h"
 #include "log.h"
 #include "textbuf.h"
 
@@ -194,24 +195,15 @@ static void put_history(struct textbuf *o, const struct status *st, bool to_net)
 
 static void put_exits(struct textbuf *o, const char *path)
 {
-	char text[CFG_MAX_LINKS * 80 + 1], at[64], state[24], serving[16];
-	char *line, *next;
-	int n = 0;
+	struct link_exit_state e[CFG_MAX_LINKS];
+	int i, n = linkentry_read_state(path, e, CFG_MAX_LINKS);
 
-	if (read_file(path, text, sizeof(text)) <= 0)
-		return;
-	for (line = text; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		serving[0] = '\0';
-		if (sscanf(line, "%63s %23s %15s", at, state, serving) < 2)
-			continue;
-		textbuf_put(o, "%s{\"at\":", n++ ? "," : "");
-		put_str(o, at);
+	for (i = 0; i < n; i++) {
+		textbuf_put(o, "%s{\"at\":", i ? "," : "");
+		put_str(o, e[i].at);
 		textbuf_put(o, ",\"state\":");
-		put_str(o, state);
-		textbuf_put(o, ",\"serving\":%s}", strcmp(serving, "serving") == 0 ? "true" : "false");
+		put_str(o, e[i].state);
+		textbuf_put(o, ",\"serving\":%s}", e[i].serving ? "true" : "false");
 	}
 }
 

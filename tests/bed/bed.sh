@@ -248,6 +248,20 @@ bed_mptcp_drops() {
 	ip netns exec "$BED_INET" nft list table inet "mps_mpblock$1" 2>/dev/null | sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
 }
 
+# bed_renumber1 FROM TO: uplink 1 moves from 198.18.FROM.0/24 to 198.18.TO.0/24 (both sides,
+# and the host's default route through it at metric 11), as after a new DHCP lease.
+bed_renumber1() {
+	ip netns exec "$BED_INET" ip -batch - <<-EOF
+		addr del 198.18.$1.1/24 dev dn1
+		addr add 198.18.$2.1/24 dev dn1
+	EOF
+	ip netns exec "$BED_HOST" ip -batch - <<-EOF
+		addr del 198.18.$1.2/24 dev up1
+		addr add 198.18.$2.2/24 dev up1
+		route replace default via 198.18.$2.1 dev up1 metric 11
+	EOF
+}
+
 # bed_rx_bytes I: bytes the host side of uplink I received so far (download direction).
 bed_rx_bytes() { ip netns exec "$BED_HOST" cat "/sys/class/net/up$1/statistics/rx_bytes"; }
 

@@ -141,18 +141,10 @@ installs() {
 
 # The installed launcher, its own images (no --kernel/--initrd), a download with subflows.
 boots_and_transfers() {
-	local t line peers
 	need_vm
 	grep -qF 'kernel = "/usr/share/mpsocks/bzImage"' "/run/mpsocks/$VM/qemu.cfg" ||
 		fail "qemu did not boot /usr/share/mpsocks/bzImage: $(grep kernel "/run/mpsocks/$VM/qemu.cfg")"
-	t=$(tag deb)
-	curl_socks ip -o "$BED_DIR/$t" "$(server_url ip "/bytes/$((8 * MIB))?tag=$t")"
-	check_download "$t" "$BED_DIR/$t" $((8 * MIB))
-	rm -f "$BED_DIR/$t"
-	line=$(wait_report "$t")
-	[ "$(bed_field "$line" mptcp)" = 1 ] || fail "the server saw plain TCP, not MPTCP"
-	peers=$(bed_subflow_peers "$line" | tr '\n' ' ')
-	[ "$peers" = "198.18.0.2 198.18.1.2 198.18.2.2 " ] || fail "subflows came from [${peers% }], want one per uplink"
+	check_multipath_download deb "198.18.0.2 198.18.1.2 198.18.2.2 "
 	in_host /usr/bin/mpsocks status --name "$VM" --json >"$WORK/status.json" || fail "status --json: $(cat "$WORK/status.json")"
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["running"] and len(d["nics"])==3, d' \
 		"$WORK/status.json" || fail "status --json: $(cat "$WORK/status.json")"

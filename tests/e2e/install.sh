@@ -26,19 +26,11 @@ install_tarball() {
 
 # The installed launcher, its own images (no --kernel/--initrd), a download with subflows.
 boots_and_transfers() {
-	local t line peers
 	need_vm
 	grep -qF "kernel = \"$PFX/share/mpsocks/bzImage\"" "/run/mpsocks/$VM/qemu.cfg" ||
 		fail "qemu did not boot $PFX/share/mpsocks/bzImage: $(grep kernel "/run/mpsocks/$VM/qemu.cfg")"
 	grep -qF "initrd = \"$PFX/share/mpsocks/initramfs.cpio.gz\"" "/run/mpsocks/$VM/qemu.cfg" || fail "qemu did not boot the share's initramfs"
-	t=$(tag install)
-	curl_socks ip -o "$BED_DIR/$t" "$(server_url ip "/bytes/$((8 * MIB))?tag=$t")"
-	check_download "$t" "$BED_DIR/$t" $((8 * MIB))
-	rm -f "$BED_DIR/$t"
-	line=$(wait_report "$t")
-	[ "$(bed_field "$line" mptcp)" = 1 ] || fail "the server saw plain TCP, not MPTCP"
-	peers=$(bed_subflow_peers "$line" | tr '\n' ' ')
-	[ "$peers" = "198.18.0.2 198.18.1.2 " ] || fail "subflows came from [${peers% }], want [198.18.0.2 198.18.1.2]"
+	check_multipath_download install "198.18.0.2 198.18.1.2 "
 }
 
 status_json() {

@@ -245,6 +245,20 @@ capture_stop() {
 	wait "${CAPTURE_PIDS[@]}" 2>/dev/null || true
 }
 
+# check_multipath_download WHAT PEERS: 8 MiB through the proxy arrive intact over MPTCP, with
+# subflows from exactly PEERS (the server's view: sorted addresses, each followed by a space).
+check_multipath_download() {
+	local t line peers
+	t=$(tag "$1")
+	curl_socks ip -o "$BED_DIR/$t" "$(server_url ip "/bytes/$((8 * MIB))?tag=$t")"
+	check_download "$t" "$BED_DIR/$t" $((8 * MIB))
+	rm -f "$BED_DIR/$t"
+	line=$(wait_report "$t")
+	[ "$(bed_field "$line" mptcp)" = 1 ] || fail "the server saw plain TCP, not MPTCP"
+	peers=$(bed_subflow_peers "$line" | tr '\n' ' ')
+	[ "$peers" = "$2" ] || fail "subflows came from [${peers% }], want [${2% }]"
+}
+
 # tag NAME: a transfer tag unique in this run.
 tag() { echo "$1-$RANDOM$RANDOM"; }
 

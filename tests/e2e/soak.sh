@@ -90,26 +90,13 @@ hole() {
 		in_inet nft delete table netdev mps_soakhole
 	fi
 }
-# renumber FROM TO: uplink 1 moves to another /24, both sides and the host's route (uplinks.sh).
-renumber() {
-	in_inet ip -batch - <<-EOF
-		addr del 198.18.$1.1/24 dev dn1
-		addr add 198.18.$2.1/24 dev dn1
-	EOF
-	ip netns exec "$BED_HOST" ip -batch - <<-EOF
-		addr del 198.18.$1.2/24 dev up1
-		addr add 198.18.$2.2/24 dev up1
-		route replace default via 198.18.$2.1 dev up1 metric 11
-	EOF
-}
-
 churn_once() {
 	local i=$((RANDOM % 3)) what=$((RANDOM % 3)) hold=$((3 + RANDOM % 8))
 	if [ "$what" = 2 ] && [ "$i" = 1 ]; then
 		echo "$(date +%T) renumber uplink 1 to 198.18.11.0/24 for ${hold} s" >>"$SUMMARY"
-		renumber 1 11
+		bed_renumber1 1 11
 		sleep "$hold"
-		renumber 11 1
+		bed_renumber1 11 1
 	elif [ "$what" = 1 ]; then
 		echo "$(date +%T) blackhole uplink $i for ${hold} s" >>"$SUMMARY"
 		hole "$i" on

@@ -100,19 +100,7 @@ back1() { in_inet ip link set dn1 up; await_log "uplink 1 (up1): down -> up" 5; 
 cut0() { in_inet ip link set dn0 down; }
 back0() { in_inet ip link set dn0 up; await_log "uplink 0 (up0): down -> up" 5; }
 
-# renumber1 FROM TO: uplink 1 moves from 198.18.FROM.0/24 to 198.18.TO.0/24 (both sides, and the
-# host's default route through it), as after a new DHCP lease.
-renumber1() {
-	in_inet ip -batch - <<-EOF
-		addr del 198.18.$1.1/24 dev dn1
-		addr add 198.18.$2.1/24 dev dn1
-	EOF
-	ip netns exec "$BED_HOST" ip -batch - <<-EOF
-		addr del 198.18.$1.2/24 dev up1
-		addr add 198.18.$2.2/24 dev up1
-		route replace default via 198.18.$2.1 dev up1 metric 11
-	EOF
-}
+renumber1() { bed_renumber1 "$@"; }
 back1_new() { renumber1 1 11; in_inet ip link set dn1 up; await_log "uplink 1 (up1): down -> up" 5; }
 move1() { renumber1 11 1; }
 moved1() { await_log 'uplink 1 (up1): .*\(renumbered\|-> up\)' 5; }

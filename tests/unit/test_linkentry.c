@@ -2,6 +2,8 @@
  * exits of the kernel command line. */
 #include <string.h>
 
+#include <stdlib.h>
+#include <unistd.h>
 #include "check.h"
 #include "cmdline.h"
 #include "linkentry.h"
@@ -34,5 +36,26 @@ int main(void)
 			break;
 	CHECK(&c, "entry: no key on its command line; the keys file is its standard input",
 	      le.argv[i] == NULL && strcmp(le.child.stdin_path, LINK_KEYS) == 0);
+	{
+		struct link_exit_state e[CFG_MAX_LINKS];
+		char path[] = "/tmp/test_linkentry.XXXXXX";
+		int fd = mkstemp(path), n;
+		static const char text[] = "198.51.100.2:1080 up serving   \n203.0.113.9:443 no-answer      \nbroken\n";
+
+		if (fd >= 0 && write(fd, text, sizeof(text) - 1) == (ssize_t)(sizeof(text) - 1)) {
+			n = linkentry_read_state(path, e, CFG_MAX_LINKS);
+			CHECK(&c, "the entry's state file: each exit, its state, which one serves; a broken line skipped",
+			      n == 2 && strcmp(e[0].at, "198.51.100.2:1080") == 0 && strcmp(e[0].state, "up") == 0 &&
+			      e[0].serving && strcmp(e[1].state, "no-answer") == 0 && !e[1].serving);
+			CHECK(&c, "no more than asked for", linkentry_read_state(path, e, 1) == 1);
+		} else {
+			CHECK(&c, "a state file to read", 0);
+		}
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
+		CHECK(&c, "no state file: no exits", linkentry_read_state("/nonexistent", e, CFG_MAX_LINKS) == 0);
+	}
 	return CHECK_DONE(&c);
 }
