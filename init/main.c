@@ -147,7 +147,6 @@ static void on_tick(void *arg)
 
 	refresh_addresses(a);
 	a->mpblock.n = a->rates.n;
-	memcpy(a->mpblock.addr, a->rates.addr, sizeof(a->mpblock.addr));
 	if (nl_open(&nl, NETLINK_SOCK_DIAG, 0) == 0) {
 		diag_dump(&nl, IPPROTO_TCP, tick_account, a);
 		nl_close(&nl);
@@ -179,6 +178,7 @@ static void start_status(struct app *a)
 		.mpblock = &a->mpblock,
 		.live = &a->live, .sessions_max = &a->sessions_max, .listen = &a->listen, .exits_path = LINK_STATE };
 	a->info.status = &a->status;
+	a->mpblock.addr = a->rates.addr;
 	a->httpd.fd = -1;
 	a->tick_timer = (struct loop_timer){ now_ms() + 1000, on_tick, a };
 	loop_add_timer(&a->loop, &a->tick_timer);

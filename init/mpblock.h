@@ -48,7 +48,8 @@ struct mpblock_uplink {
 
 struct mpblock {
 	int n;
-	struct in_addr addr[NICS_MAX]; /* each uplink's IPv4 address (rates.h keeps them) */
+	const struct in_addr *addr; /* each uplink's IPv4 address, n of them (rates.h keeps them);
+				     * IPv6 subflows are not looked at */
 	struct mpblock_uplink u[NICS_MAX];
 	uint64_t mpc_drops;  /* MPCapableSYNTXDrop at the last sample */
 	bool mpc_read;       /* mpc_drops holds a reading */

@@ -14,6 +14,7 @@
 #include "mpblock.h"
 
 static struct mpblock mb;
+static struct in_addr addr[2];
 
 static void feed(uint8_t state, uint32_t flags, uint32_t retrans, uint16_t dport)
 {
@@ -50,8 +51,9 @@ int main(void)
 		return 1;
 	}
 	mb.n = 2;
-	mb.addr[0] = a.sin_addr;
-	inet_pton(AF_INET, "127.0.0.2", &mb.addr[1]);
+	mb.addr = addr;
+	addr[0] = a.sin_addr;
+	inet_pton(AF_INET, "127.0.0.2", &addr[1]);
 
 	mpblock_commit(&mb, t, 0, 3, &rejoin); /* the first reading */
 	feed(2, 0x8, 1, 5998); /* a join SYN retransmitted once: not yet */
