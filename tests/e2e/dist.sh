@@ -43,7 +43,7 @@ no_build_paths() {
 			! grep -qaF "$p" "$f" || fail "$f holds the build path $p"
 		done
 	done
-	! gzip -dc "$O/initramfs.cpio.gz" | grep -qaF "$TOP" || fail "the initramfs holds the build path $TOP"
+	! gzip -dc "$O/initramfs.cpio.gz" | grep -aF "$TOP" >/dev/null || fail "the initramfs holds the build path $TOP"
 }
 
 uts_version() {
@@ -105,7 +105,7 @@ contents() {
 	[ "$(cat "$REL/VERSION")" = "$VERSION" ] || fail "VERSION says $(cat "$REL/VERSION"), tools/version $VERSION"
 	[ "$("$REL/mpsocks" --version)" = "$VERSION" ] || fail "the release's launcher says $("$REL/mpsocks" --version)"
 	[ "$("$TOP/tools/mpsocks" --version)" = "$VERSION" ] || fail "tools/mpsocks --version says $("$TOP/tools/mpsocks" --version)"
-	gzip -dc "$REL/initramfs.cpio.gz" | grep -qaF "MPSOCKS_IMAGE_VERSION=$VERSION" || fail "the initramfs carries no version $VERSION"
+	gzip -dc "$REL/initramfs.cpio.gz" | grep -aF "MPSOCKS_IMAGE_VERSION=$VERSION" >/dev/null || fail "the initramfs carries no version $VERSION"
 	# Only the member make dist appends may name it: the launcher reads the image's version so.
 	[ "$(gzip -dc "$O/initramfs.cpio.gz" | grep -ac 'MPSOCKS_IMAGE_VERSION=')" = 0 ] ||
 		fail "a program in the initramfs spells MPSOCKS_IMAGE_VERSION="

@@ -344,7 +344,7 @@ exit_states() {
 await_exit_state() {
 	local i
 	for ((i = 0; i < $3 * 2; i++)); do
-		exit_states | grep -q "^$1 $2 " && return 0
+		exit_states | grep "^$1 $2 " >/dev/null && return 0
 		sleep 0.5
 	done
 	fail "the guest's status never showed $1 $2 within $3 s: $(exit_states | tr '\n' ';')"
@@ -368,8 +368,8 @@ second_exit_takes_over() {
 	[ "$(echo "$t1 - $t0 <= 2.5" | bc)" = 1 ] || fail "the second exit took over only after $(echo "$t1 - $t0" | bc) s, want 2"
 	await_exit_state "$BED_EXIT_ADDR:$PORT2" up 5
 	exit_states
-	exit_states | grep -q "^$BED_EXIT_ADDR:$PORT2 up serving" || fail "status does not show the second exit serving"
-	exit_states | grep -q "^$BED_EXIT_ADDR:$BED_EXIT_PORT no-answer " || fail "status does not show the first exit silent"
+	exit_states | grep "^$BED_EXIT_ADDR:$PORT2 up serving" >/dev/null || fail "status does not show the second exit serving"
+	exit_states | grep "^$BED_EXIT_ADDR:$BED_EXIT_PORT no-answer " >/dev/null || fail "status does not show the first exit silent"
 	line=$(in_host "$MPSOCKS" status --name "$VM" | grep "exit 2:") || fail "the status table has no line for exit 2"
 	echo "status: $line"
 	exit_up "$EXIT" || fail "the first exit did not come back: $EXIT_ERR"
@@ -400,7 +400,7 @@ key_rotation() {
 	! curl_socks ip --max-time 10 -o /dev/null "$(plain_url ip "/bytes/1024?tag=$(tag xold)")" 2>/dev/null ||
 		fail "a connection with the old key went through"
 	await_exit_state "$BED_EXIT_ADDR:$BED_EXIT_PORT" refused-key 5
-	in_host "$MPSOCKS" status --name "$VM" | grep "exit 1:" | grep -q "REFUSES the key" || fail "the status table does not say the key is refused"
+	in_host "$MPSOCKS" status --name "$VM" | grep "exit 1:" | grep "REFUSES the key" >/dev/null || fail "the status table does not say the key is refused"
 	up_fails_at_exit "refuses this key" --exit "$old"
 	EXIT_LINE=$(cat "$MPSOCKS_KEY_DIR/$EXIT.line")
 }

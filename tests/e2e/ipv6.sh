@@ -86,7 +86,7 @@ host_clean() {
 	now=$(in_host sh -c 'cat /proc/sys/net/ipv6/conf/all/forwarding /proc/sys/net/ipv6/conf/up*/accept_ra' | tr '\n' ' ')
 	[ "$now" = "$1" ] || fail "forwarding and accept_ra are [$now], were [$1]"
 	! in_host ip -6 rule show | grep -q fd6d: || fail "IPv6 rules left: $(in_host ip -6 rule show | grep fd6d:)"
-	! in_host ip -6 route show table all | grep -q fd6d: || fail "IPv6 routes left: $(in_host ip -6 route show table all | grep fd6d:)"
+	! in_host ip -6 route show table all | grep fd6d: >/dev/null || fail "IPv6 routes left: $(in_host ip -6 route show table all | grep fd6d:)"
 	! in_host nft list tables | grep -q mpsocks || fail "nft tables left: $(in_host nft list tables)"
 }
 

@@ -21,7 +21,7 @@ watch_log() { cat "/run/mpsocks/$VM/watch.log" 2>/dev/null || true; }
 await_log() {
 	local i
 	for ((i = 0; i < $2 * 20; i++)); do
-		! watch_log | tail -n +$((${SEEN:-0} + 1)) | grep -q -- "$1" || return 0
+		! watch_log | tail -n +$((${SEEN:-0} + 1)) | grep -- "$1" >/dev/null || return 0
 		sleep 0.05
 	done
 	fail "the watcher logged no '$1' within $2 s (log: $(watch_log | tail -n 2 | tr '\n' '|'))"
@@ -141,7 +141,7 @@ absent_at_up() {
 		sleep 0.05
 	done
 	[ "$(eth2_endpoint)" = withdrawn ] || fail "the guest kept the endpoint of the absent uplink"
-	watch_log | grep -q "uplink 2 (up3): up -> down (interface absent)" || fail "the launcher logged no absent uplink 2"
+	watch_log | grep "uplink 2 (up3): up -> down (interface absent)" >/dev/null || fail "the launcher logged no absent uplink 2"
 	every_live_uplink
 }
 
@@ -151,7 +151,7 @@ status_shows() {
 	out=$(ip netns exec "$BED_HOST" "$MPSOCKS" status --name "$VM" 2>&1) || true
 	echo "$out" >&2
 	grep -qE "eth2 .*(down|up) since [0-9:]{8}" <<<"$out" || fail "status shows no state with its time for eth2"
-	ip netns exec "$BED_HOST" "$MPSOCKS" status --json --name "$VM" | grep -q '"state":"up","since":[0-9]' ||
+	ip netns exec "$BED_HOST" "$MPSOCKS" status --json --name "$VM" | grep '"state":"up","since":[0-9]' >/dev/null ||
 		fail "status --json has no state and since"
 }
 
