@@ -133,7 +133,7 @@ restart_sockd() {
 # transfer failed the rules.
 judge() {
 	"$PY" - "$RESULTS" "$EVENTS" "$STALL_MS" "$BED_SERVER_LOG" "${BED_FAR_LOG:-/dev/null}" "$BED_DIR/upload.bin" <<-'EOF'
-		import hashlib, os, re, sys
+		import hashlib, os, re, sys, time
 		results, events, stall_ms, logs, upload = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:6], sys.argv[6]
 		reports = {}
 		for log in logs:
@@ -143,6 +143,9 @@ judge() {
 		            reports[m.group(1)] = dict(w.split("=", 1) for w in line.split() if "=" in w)
 		ev = [l.split() for l in open(events)] if os.path.exists(events) else []
 		up_sum = hashlib.sha256(open(upload, "rb").read()).hexdigest()
+		def said(f):  # what the client printed: its first line
+		    lines = open(f, errors="replace").read().split("\n") if os.path.isfile(f) else []
+		    return (lines[0] if lines else "")[:160]
 		def excused(path, t0, t1):
 		    return any(p == path and float(a) <= t1 and float(b) >= t0 - 1 for p, a, b in ev)
 		n = {"ok": 0, "excused": 0, "bad": 0}
@@ -160,16 +163,16 @@ judge() {
 		            if gap > stall_ms and not excused(path, t0, t1):
 		                why = "stalled %d ms" % gap
 		        else:
-		            why = "rc %d, sha256 %s vs server %s" % (rc, got.get("sha256"), rep.get("sha256_out"))
+		            why = "rc %d, sha256 %s vs server %s (%s)" % (rc, got.get("sha256"), rep.get("sha256_out"), said(out))
 		    elif kind == "upload":
 		        rep = reports.get(tag, {})
 		        if not (rc == 0 and rep.get("sha256_in") == up_sum):
-		            why = "rc %d, server got sha256 %s" % (rc, rep.get("sha256_in"))
+		            why = "rc %d, server got sha256 %s (%s)" % (rc, rep.get("sha256_in"), said(out))
 		    else:
 		        files = [os.path.join(out, f) for f in os.listdir(out)] if os.path.isdir(out) else []
 		        sizes = sorted(os.path.getsize(f) for f in files)
 		        if not (rc == 0 and len(files) == 20 and sizes[0] == sizes[-1] == 65536):
-		            why = "rc %d, %d files of 20" % (rc, len(files))
+		            why = "rc %d, %d files of 20 (%s)" % (rc, len(files), said(out[:-2]))
 		        else:
 		            for f in files:  # each intact: the server's hash of what it sent
 		                t = "%s-%s" % (tag, os.path.basename(f))
@@ -181,7 +184,7 @@ judge() {
 		        n["excused"] += 1
 		    else:
 		        n["bad"] += 1
-		        bad.append("%s %s %s: %s" % (kind, path, tag, why))
+		        bad.append("%s %s %s at %s: %s" % (kind, path, tag, time.strftime("%H:%M:%S", time.localtime(t0)), why))
 		gaps.sort()
 		print("transfers: %d intact, %d ended with an error during a restart on their path, %d failed" % (n["ok"], n["excused"], n["bad"]))
 		if gaps:
