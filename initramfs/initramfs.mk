@@ -32,3 +32,12 @@ $(INITRAMFS): $(INITRAMFS_CPIO)
 	$(INITRAMFS_COMPRESS) -c '$<' > '$@.tmp'
 	$(if $(filter-out $(INITRAMFS) $(INITRAMFS).tmp,$(wildcard $(O)/initramfs.cpio.*)),rm -f $(filter-out $(INITRAMFS) $(INITRAMFS).tmp,$(wildcard $(O)/initramfs.cpio.*)))
 	mv '$@.tmp' '$@'
+
+# make bench's buffers row: the image with sockd built for SOCKD_BUFSIZE_B, all else the same.
+INITRAMFS_B := $(B)/bench/initramfs-sockd-$(SOCKD_BUFSIZE_B).cpio.gz
+$(INITRAMFS_B): $(INITRAMFS_LIST) $(INITRAMFS_BINS) $(DANTE_DIR_B)/sockd/sockd $(GEN_INIT_CPIO)
+	@mkdir -p '$(@D)'
+	strip -o '$(@D)/sockd' '$(DANTE_DIR_B)/sockd/sockd'
+	sed 's#^file /bin/sockd .*#file /bin/sockd $(@D)/sockd 0755 0 0#' '$(INITRAMFS_LIST)' > '$(@D)/list'
+	O='$(O)' TOP='$(TOP)' $(GEN_INIT_CPIO) -t $(INITRAMFS_MTIME) '$(@D)/list' | $(INITRAMFS_COMPRESS) > '$@.tmp'
+	mv '$@.tmp' '$@'

@@ -22,7 +22,9 @@ DANTE_CONFIGURE := --disable-client --disable-preload --disable-pidfile \
 # as data backs up; 200 busy sessions then took ~100 MiB and the guest's OOM killer ended sockd.
 # 16 KiB (2 MiB per 32-session io child) keeps throughput; UDP, which needs a whole datagram in
 # one buffer, is not offered (command: connect).
-DANTE_CFLAGS := -Os -ffunction-sections -fdata-sections -DSOCKD_BUFSIZE=16384
+SOCKD_BUFSIZE := 16384
+DANTE_CFLAGS_BASE := -Os -ffunction-sections -fdata-sections
+DANTE_CFLAGS := $(DANTE_CFLAGS_BASE) -DSOCKD_BUFSIZE=$(SOCKD_BUFSIZE)
 DANTE_LDFLAGS := -all-static -Wl,--gc-sections -Wl,--wrap=socket -Wl,--wrap=setsockopt \
 	-Wl,--wrap=connect -Wl,--wrap=getspnam
 
@@ -85,6 +87,21 @@ $(DANTE_DIR)/sockd/sockd: $(DANTE_DIR)/config.status $(SOCKD_WRAPPERS)
 	nice $(MAKE) -C $(DANTE_DIR) -j$(JOBS) CFLAGS='$(DANTE_CFLAGS) -I$(TOP)/sockd' LDFLAGS='$(DANTE_LDFLAGS)' \
 		LIBS='$(SOCKD_WRAPPERS)' > $(DANTE_DIR)/make.out 2>&1 || \
 		{ tail -30 $(DANTE_DIR)/make.out; echo "sockd: build failed, see $(DANTE_DIR)/make.out" >&2; exit 1; }
+	touch $@
+
+# make bench's buffers row: the same sockd with SOCKD_BUFSIZE_B, built in a copy of the
+# configured tree (everything recompiled: the size is in the structures).
+SOCKD_BUFSIZE_B := 32768
+DANTE_DIR_B := $(B)/dante-bufsize-$(SOCKD_BUFSIZE_B)
+$(DANTE_DIR_B)/sockd/sockd: $(DANTE_DIR)/sockd/sockd
+	$(call banner,sockd dante $(DANTE_VERSION) with $(SOCKD_BUFSIZE_B)-byte buffers (bench))
+	rm -rf '$(DANTE_DIR_B)'
+	cp -a '$(DANTE_DIR)' '$(DANTE_DIR_B)'
+	$(MAKE) -C $(DANTE_DIR_B) clean > /dev/null
+	nice $(MAKE) -C $(DANTE_DIR_B) -j$(JOBS) \
+		CFLAGS='$(DANTE_CFLAGS_BASE) -DSOCKD_BUFSIZE=$(SOCKD_BUFSIZE_B) -I$(TOP)/sockd' \
+		LDFLAGS='$(DANTE_LDFLAGS)' LIBS='$(SOCKD_WRAPPERS)' > $(DANTE_DIR_B)/make.out 2>&1 || \
+		{ tail -30 $(DANTE_DIR_B)/make.out; echo "sockd: build failed, see $(DANTE_DIR_B)/make.out" >&2; exit 1; }
 	touch $@
 
 # Refuse a binary that lost the wrappers or is not static: it would run, just without MPTCP.

@@ -3,6 +3,7 @@
 #                guest); ends with "N passed, M failed". Needs root: re-runs through sudo.
 #   make bench   the benchmark table (tests/bench/run). Needs root too.
 #   make test TESTS=proxy,auth   only those groups of tests/run (tests/run --list).
+#   make bench ROWS=ceiling,buffers   only those rows of tests/bench/run.
 # Other fragments append to UNIT_TESTS and FUZZ_TARGETS and build them; this one builds the
 # bed's MPTCP server and measuring client with the host compiler.
 
@@ -47,6 +48,7 @@ soak: all $(TEST_TOOLS)
 	$(call banner,soak ($(SOAK_MINUTES) min; logs under $(O)/test-logs))
 	@$(TEST_SUDO) $(TEST_ENV) SOAK_MINUTES='$(SOAK_MINUTES)' $(TOP)/tests/run --only soak
 
-bench: all $(TEST_TOOLS)
+bench: all $(TEST_TOOLS) $(INITRAMFS_B)
 	$(call banner,bench (tests/bench/run))
-	@$(TEST_SUDO) $(TEST_ENV) $(TOP)/tests/bench/run
+	@$(TEST_SUDO) $(TEST_ENV) BENCH_INITRD_B='$(INITRAMFS_B)' BENCH_BUFSIZE='$(SOCKD_BUFSIZE)' \
+		BENCH_BUFSIZE_B='$(SOCKD_BUFSIZE_B)' $(TOP)/tests/bench/run $(if $(ROWS),--only $(ROWS))
