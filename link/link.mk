@@ -41,9 +41,9 @@ $(MBEDTLS_SRC)/.built: $(MBEDTLS_SRC)/.extracted $(LINK_DIR)/mbedtls_config.h $(
 		CFLAGS='-Os -ffunction-sections -fdata-sections' libmbedtls.a libmbedcrypto.a >/dev/null
 	touch $@
 
-$(LINK_OBJDIR)/%.o: $(LINK_DIR)/%.c $(MBEDTLS_SRC)/.built
+$(LINK_OBJDIR)/%.o: $(LINK_DIR)/%.c $(MBEDTLS_SRC)/.built $(KHDR)/.installed
 	@mkdir -p $(@D)
-	$(MUSL_GCC) -std=c11 -D_GNU_SOURCE $(GUEST_CFLAGS) $(MBEDTLS_INCLUDES) -MMD -MP -c -o $@ $<
+	$(MUSL_GCC) -std=c11 -D_GNU_SOURCE $(GUEST_CFLAGS) -isystem $(KHDR)/include $(MBEDTLS_INCLUDES) -MMD -MP -c -o $@ $<
 
 $(MPSLINK): $(LINK_OBJS)
 	$(call banner,mpslink)

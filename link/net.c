@@ -4,10 +4,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sock_diag.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #ifndef IPPROTO_MPTCP
@@ -130,6 +132,31 @@ void net_peer_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, (socklen_t)len);
 	else
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf, (socklen_t)len);
+}
+
+int net_rx_unstick(int fd)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+	int inq = 0, cur;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 || len < sizeof(mem) ||
+	    ioctl(fd, FIONREAD, &inq) < 0 || inq > 0 ||
+	    mem[SK_MEMINFO_RMEM_ALLOC] < mem[SK_MEMINFO_RCVBUF] ||
+	    mem[SK_MEMINFO_RCVBUF] >= NET_RCVBUF_MAX)
+		return 0;
+	/* The kernel doubles what it is given. FORCE passes net.core.rmem_max, which a buffer
+	 * grown by autotuning is often past already; as root (the exit's service) it works. */
+	cur = (int)mem[SK_MEMINFO_RCVBUF];
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &cur, sizeof(cur)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cur, sizeof(cur)) < 0)
+		return 0;
+	/* The next segment's arrival moves data in; so does this (MPTCP's SIOCINQ does). */
+	ioctl(fd, FIONREAD, &inq);
+	len = sizeof(mem);
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0)
+		return 0;
+	return (int)mem[SK_MEMINFO_RCVBUF];
 }
 
 void net_abort(int fd)

@@ -25,6 +25,13 @@ int net_connect_from(const struct net_addr *a, const struct net_addr *from, int 
 /* Ends the connection on FD with a reset now (MPTCP: a fastclose), so that the peer stops
  * sending at once instead of into a socket nobody reads. */
 void net_abort(int fd);
+/* Called when FD had nothing to read for a while. A kernel whose MPTCP receiver can deadlock
+ * (ours before kernel/patches/mptcp-rx-hole-under-full-rcvbuf.patch; a VPS's 6.18 still): the
+ * receive buffer full and nothing to read means it is all out-of-order data, and the data that
+ * fills the hole waits in a subflow behind more of it until the buffer grows. Then it doubles
+ * the buffer (until it reaches NET_RCVBUF_MAX) and returns the new size; else 0. */
+#define NET_RCVBUF_MAX (16 << 20)
+int net_rx_unstick(int fd);
 /* The peer's address, printable, into BUF (at least INET6_ADDRSTRLEN). */
 void net_peer_text(const struct sockaddr_storage *ss, char *buf, size_t len);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +26,9 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 	return 0;
 }
 
+/* How long the link may have nothing to read before net_rx_unstick() looks at it. */
+#define LINK_QUIET_MS 1000
+
 static int pump(struct link_conn *c, int plain)
 {
 	unsigned char buf[16384];
@@ -38,10 +42,20 @@ static int pump(struct link_conn *c, int plain)
 		if (!link_ready) {
 			p[0] = (struct pollfd){ .fd = from_link ? c->fd : -1, .events = POLLIN };
 			p[1] = (struct pollfd){ .fd = from_plain ? plain : -1, .events = POLLIN };
-			if (poll(p, 2, -1) < 0) {
+			n = poll(p, 2, from_link ? LINK_QUIET_MS : -1);
+			if (n < 0) {
 				if (errno == EINTR)
 					continue;
 				return -EIO;
+			}
+			if (n == 0) {
+				int grown = net_rx_unstick(c->fd);
+
+				if (grown > 0)
+					fprintf(stderr, "mpslink: the link's receive buffer was full of out-of-order "
+						"data with nothing to read (the kernel's MPTCP receiver deadlock): "
+						"raised to %d bytes\n", grown);
+				continue;
 			}
 			link_ready = from_link && (p[0].revents & (POLLIN | POLLHUP | POLLERR));
 		}
