@@ -148,7 +148,7 @@ judge() {
 		    return (lines[0] if lines else "")[:160]
 		def excused(path, t0, t1):
 		    return any(p == path and float(a) <= t1 and float(b) >= t0 - 1 for p, a, b in ev)
-		n = {"ok": 0, "excused": 0, "bad": 0}
+		n = {"ok": 0, "excused": 0, "bad": 0, "server_kernel": 0}
 		gaps, bad = [], []
 		for line in open(results):
 		    kind, path, tag, t0, t1, rc, out = line.split()
@@ -168,6 +168,9 @@ judge() {
 		        rep = reports.get(tag, {})
 		        if not (rc == 0 and rep.get("sha256_in") == up_sum):
 		            why = "rc %d, server got sha256 %s (%s)" % (rc, rep.get("sha256_in"), said(out))
+		            if rep.get("rx_full"):  # the server's own kernel deadlocked (mptcp_server.c)
+		                why += "; stuck in the receiving server's kernel, buffer full of out-of-order data (rx_full=%s)" % rep["rx_full"]
+		                n["server_kernel"] += 1
 		    else:
 		        files = [os.path.join(out, f) for f in os.listdir(out)] if os.path.isdir(out) else []
 		        sizes = sorted(os.path.getsize(f) for f in files)
@@ -186,7 +189,8 @@ judge() {
 		        n["bad"] += 1
 		        bad.append("%s %s %s at %s: %s" % (kind, path, tag, time.strftime("%H:%M:%S", time.localtime(t0)), why))
 		gaps.sort()
-		print("transfers: %d intact, %d ended with an error during a restart on their path, %d failed" % (n["ok"], n["excused"], n["bad"]))
+		print("transfers: %d intact, %d ended with an error during a restart on their path, %d failed (%d of them stuck in the receiving server's kernel)" % (
+		    n["ok"], n["excused"], n["bad"], n["server_kernel"]))
 		if gaps:
 		    print("download stalls: median %d ms, longest %d ms, over %d ms: %d" % (
 		        gaps[len(gaps) // 2], gaps[-1], stall_ms, sum(g > stall_ms for g in gaps)))

@@ -2,7 +2,10 @@
  * back transparently) speaking a tiny HTTP subset (request.h), one forked child per connection.
  * For every connection it prints one line on stdout:
  *   conn tag=T peer=IP:PORT req=download|upload|bad in=N out=N sha256_in=H sha256_out=H
- *        secs=S complete=0|1 mptcp=0|1 subflows=N sf=LOCAL>REMOTE,tx=N,rx=N ...
+ *        secs=S complete=0|1 [rx_full=RMEM/RCVBUF] mptcp=0|1 subflows=N sf=LOCAL>REMOTE,tx=N,rx=N ...
+ * rx_full: an upload that stopped with this side's receive buffer full and nothing to read:
+ * out-of-order data behind a hole, the receiving kernel's MPTCP deadlock (kernel/patches/
+ * mptcp-rx-hole-under-full-rcvbuf.patch; this server runs on the host's kernel).
  * in/out count body bytes only; the subflow list is every subflow seen during the transfer.
  * Usage: mptcp_server [--tcp] ADDR PORT   (stdout should be a file opened for appending;
  *                                       --tcp: a plain IPPROTO_TCP listener, which no client
@@ -15,11 +18,13 @@
 #include "subflows.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -45,6 +50,7 @@ struct conn {
 	struct subflows sf;
 	int complete;
 	struct timespec start;
+	uint32_t rx_full[2]; /* SO_MEMINFO's rmem_alloc and rcvbuf, when the upload stopped so */
 };
 
 static double since(const struct timespec *t0)
@@ -130,6 +136,21 @@ static void do_download(struct conn *c)
 	c->complete = 1;
 }
 
+/* The upload stopped (the idle timeout): was the buffer full with nothing to read? */
+static void rx_state(struct conn *c)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+	int inq = 0;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 && len == sizeof(mem) &&
+	    ioctl(c->fd, FIONREAD, &inq) == 0 && inq == 0 &&
+	    mem[SK_MEMINFO_RMEM_ALLOC] >= mem[SK_MEMINFO_RCVBUF]) {
+		c->rx_full[0] = mem[SK_MEMINFO_RMEM_ALLOC];
+		c->rx_full[1] = mem[SK_MEMINFO_RCVBUF];
+	}
+}
+
 static void do_upload(struct conn *c, const char *body, size_t nbody)
 {
 	static char buf[CHUNK];
@@ -147,6 +168,8 @@ static void do_upload(struct conn *c, const char *body, size_t nbody)
 		ssize_t r = recv(c->fd, buf, want, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0)
+			rx_state(c);
 		if (r <= 0)
 			return;
 		sha256_update(&c->hin, buf, (size_t)r);
@@ -173,6 +196,9 @@ static void report(struct conn *c, char *line, size_t size)
 		 "complete=%d",
 		 c->req.tag, c->peer, kinds[c->req.kind], (unsigned long long)c->in,
 		 (unsigned long long)c->out, hin, hout, since(&c->start), c->complete);
+	if (c->rx_full[1])
+		snprintf(line + strlen(line), size - strlen(line), " rx_full=%u/%u", c->rx_full[0],
+			 c->rx_full[1]);
 	subflows_format(&c->sf, line, size);
 }
 
