@@ -170,7 +170,6 @@ judge() {
 		            why = "rc %d, server got sha256 %s (%s)" % (rc, rep.get("sha256_in"), said(out))
 		            if rep.get("rx_full"):  # the server's own kernel deadlocked (mptcp_server.c)
 		                why += "; stuck in the receiving server's kernel, buffer full of out-of-order data (rx_full=%s)" % rep["rx_full"]
-		                n["server_kernel"] += 1
 		    else:
 		        files = [os.path.join(out, f) for f in os.listdir(out)] if os.path.isdir(out) else []
 		        sizes = sorted(os.path.getsize(f) for f in files)
@@ -187,6 +186,7 @@ judge() {
 		        n["excused"] += 1
 		    else:
 		        n["bad"] += 1
+		        n["server_kernel"] += "rx_full=" in why
 		        bad.append("%s %s %s at %s: %s" % (kind, path, tag, time.strftime("%H:%M:%S", time.localtime(t0)), why))
 		gaps.sort()
 		print("transfers: %d intact, %d ended with an error during a restart on their path, %d failed (%d of them stuck in the receiving server's kernel)" % (
