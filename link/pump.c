@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -26,8 +27,19 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 	return 0;
 }
 
-/* How long the link may have nothing to read before net_rx_unstick() looks at it. */
+/* How long the link may have nothing to read before net_rx_unstick() looks at it: in poll,
+ * and as the socket's receive timeout inside a record (a record's rest can wait behind the
+ * very hole that deadlocks the kernel's MPTCP receiver). */
 #define LINK_QUIET_MS 1000
+
+static void rx_quiet(struct link_conn *c)
+{
+	int grown = net_rx_unstick(c->fd);
+
+	if (grown > 0)
+		fprintf(stderr, "mpslink: the link's receive buffer was full of out-of-order data with "
+			"nothing to read (the kernel's MPTCP receiver deadlock): raised to %d bytes\n", grown);
+}
 
 static int pump(struct link_conn *c, int plain)
 {
@@ -49,18 +61,17 @@ static int pump(struct link_conn *c, int plain)
 				return -EIO;
 			}
 			if (n == 0) {
-				int grown = net_rx_unstick(c->fd);
-
-				if (grown > 0)
-					fprintf(stderr, "mpslink: the link's receive buffer was full of out-of-order "
-						"data with nothing to read (the kernel's MPTCP receiver deadlock): "
-						"raised to %d bytes\n", grown);
+				rx_quiet(c);
 				continue;
 			}
 			link_ready = from_link && (p[0].revents & (POLLIN | POLLHUP | POLLERR));
 		}
 		if (link_ready) {
 			n = link_conn_read(c, buf, sizeof(buf));
+			if (n == -EAGAIN) {
+				rx_quiet(c);
+				continue;
+			}
 			if (n < 0)
 				return -EIO;
 			if (n == 0) {
@@ -90,7 +101,12 @@ static int pump(struct link_conn *c, int plain)
 
 int link_pump(struct link_conn *c, int plain)
 {
-	int ret = pump(c, plain), err = errno;
+	struct timeval quiet = { .tv_sec = LINK_QUIET_MS / 1000, .tv_usec = LINK_QUIET_MS % 1000 * 1000 };
+	int ret, err;
+
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &quiet, sizeof(quiet));
+	ret = pump(c, plain);
+	err = errno;
 
 	if (ret < 0) {
 		/* A broken side ends both: the far end stops sending at once. */

@@ -67,8 +67,12 @@ static int recv_cb(void *ctx, unsigned char *buf, size_t len)
 	do
 		n = recv(c->fd, buf, len, 0);
 	while (n < 0 && errno == EINTR);
+	/* A receive timeout: the handshake's deadline, or afterwards the pump's quiet check
+	 * (link_conn_read), which resumes the record. */
+	if (n < 0 && errno == EAGAIN)
+		return c->established ? MBEDTLS_ERR_SSL_WANT_READ : MBEDTLS_ERR_SSL_TIMEOUT;
 	if (n < 0)
-		return errno == EAGAIN ? MBEDTLS_ERR_SSL_TIMEOUT : MBEDTLS_ERR_NET_RECV_FAILED;
+		return MBEDTLS_ERR_NET_RECV_FAILED;
 	return n == 0 ? MBEDTLS_ERR_NET_CONN_RESET : (int)n;
 }
 
@@ -141,8 +145,10 @@ int link_conn_read(struct link_conn *c, void *buf, size_t len)
 		if (n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || n == MBEDTLS_ERR_NET_CONN_RESET)
 			return 0;
 		/* A TLS 1.3 server may send tickets after the handshake: not data, read on. */
-		if (n == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET || n == MBEDTLS_ERR_SSL_WANT_READ)
+		if (n == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
 			continue;
+		if (n == MBEDTLS_ERR_SSL_WANT_READ)
+			return -EAGAIN;
 		c->tls_error = n;
 		return -EIO;
 	}

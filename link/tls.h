@@ -38,7 +38,9 @@ void link_tls_free(struct link_tls *t);
 int link_conn_handshake(struct link_conn *c, struct link_tls *t, int fd);
 /* All of BUF, or -EIO. */
 int link_conn_write(struct link_conn *c, const void *buf, size_t len);
-/* Up to LEN bytes: their count, 0 at the peer's close_notify or EOF, or -EIO. */
+/* Up to LEN bytes: their count, 0 at the peer's close_notify or EOF, -EIO, or -EAGAIN when
+ * the socket's receive timeout (SO_RCVTIMEO, set by the pump) passed with a record still
+ * incomplete: call again, the part read is kept. */
 int link_conn_read(struct link_conn *c, void *buf, size_t len);
 /* Bytes already decrypted and waiting (poll does not see them). */
 size_t link_conn_pending(const struct link_conn *c);
