@@ -58,10 +58,10 @@ test: $(MPSLINK)
 
 # Unit tests of the pure parts, static against the same mbedTLS; a fuzz harness of the request.
 UNIT_TESTS += $(B)/tests/test_link
-$(B)/tests/test_link: $(TOP)/tests/unit/test_link.c $(LINK_DIR)/request.c $(LINK_DIR)/key.c $(LINK_DIR)/dest.c $(wildcard $(LINK_DIR)/*.h) \
-		$(TOP)/tests/unit/check.h $(MBEDTLS_SRC)/.built
+$(B)/tests/test_link: $(TOP)/tests/unit/test_link.c $(LINK_DIR)/request.c $(LINK_DIR)/key.c $(LINK_DIR)/dest.c \
+		$(LINK_DIR)/net.c $(wildcard $(LINK_DIR)/*.h) $(TOP)/tests/unit/check.h $(MBEDTLS_SRC)/.built $(KHDR)/.installed
 	@mkdir -p $(@D)
-	$(MUSL_GCC) -std=c11 -D_GNU_SOURCE -O1 -static -Wall -Wextra -I$(LINK_DIR) $(MBEDTLS_INCLUDES) \
+	$(MUSL_GCC) -std=c11 -D_GNU_SOURCE -O1 -static -Wall -Wextra -I$(LINK_DIR) -isystem $(KHDR)/include $(MBEDTLS_INCLUDES) \
 		-o $@ $(filter %.c,$^) $(MBEDTLS_LIBS)
 
 FUZZ_TARGETS += $(B)/tests/fuzz_link_request
