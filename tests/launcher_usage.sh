@@ -93,6 +93,47 @@ expect_failure() {
 	fi
 }
 
+# up --accel kvm and --accel tcg with a stand-in qemu that writes down its arguments and its
+# -readconfig file (the kernel and its command line), then exits: KVM cannot run the guest on
+# the machines CI uses, so its path is checked as the command line it builds. Both must give
+# the same machine, devices and guest command line; only the accelerator and the CPU differ.
+# The failed start must leave nothing behind, as any failed up.
+accel_cmdline() {
+	local case="--accel kvm: the qemu command line differs from TCG's in -accel and -cpu only"
+	local fake dir a before after out rc kvm tcg
+	dir=$(mktemp -d)
+	fake=$dir/qemu
+	# shellcheck disable=SC2016 # the stand-in's own variables
+	printf '#!/bin/sh\nout=%s/$MPSOCKS_TEST_ACCEL\nprintf "%%s\\n" "$@" >"$out.argv"\nwhile [ $# -gt 1 ]; do [ "$1" = -readconfig ] && cp "$2" "$out.cfg"; shift; done\nexit 1\n' \
+		"$dir" >"$fake"
+	chmod +x "$fake"
+	before=$(snapshot)
+	for a in kvm tcg; do
+		rc=0
+		out=$(in_ns env MPSOCKS_QEMU="$fake" MPSOCKS_TEST_ACCEL=$a "$LAUNCHER" up --detach --name "$NAME" \
+			--uplink up0@198.18.0.1 --probe-interval 0 --accel $a </dev/null 2>&1) || rc=$?
+		if [ "$rc" != 1 ] || [ ! -s "$dir/$a.argv" ] || [ ! -s "$dir/$a.cfg" ]; then
+			fail "$case" "--accel $a: exit $rc, want 1 with the stand-in's record: $(tail -n 1 <<<"$out")"
+			rm -rf "$dir"
+			return
+		fi
+	done
+	after=$(snapshot)
+	kvm=$(paste -sd ' ' "$dir/kvm.argv") tcg=$(paste -sd ' ' "$dir/tcg.argv")
+	if [[ $kvm != *" -accel kvm -cpu host "* ]] || [[ $tcg != *" -accel tcg -cpu qemu64,+rdrand "* ]]; then
+		fail "$case" "kvm: $kvm; tcg: $tcg"
+	elif [ "${kvm/ -accel kvm -cpu host / }" != "${tcg/ -accel tcg -cpu qemu64,+rdrand / }" ]; then
+		fail "$case" "$(diff "$dir/kvm.argv" "$dir/tcg.argv" | grep '^[<>]' | tr '\n' ' ')"
+	elif ! cmp -s "$dir/kvm.cfg" "$dir/tcg.cfg"; then
+		fail "$case" "the -readconfig files differ: $(diff "$dir/kvm.cfg" "$dir/tcg.cfg" | grep '^[<>]' | tr '\n' ' ')"
+	elif [ "$before" != "$after" ]; then
+		fail "$case" "the failed start left something: $(diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep '^[<>]' | head -n1)"
+	else
+		pass "$case"
+	fi
+	rm -rf "$dir"
+}
+
 # The launcher's own files: shellcheck-clean and at most 400 lines each.
 launcher_files_tidy() {
 	local f long=''
@@ -194,6 +235,7 @@ main() {
 	in_ns sysctl -qw net.mptcp.enabled=0
 	expect_failure "exit on a host without MPTCP names net.mptcp.enabled" net.mptcp.enabled -- exit --name "$NAME" --user vps:pw
 	in_ns sysctl -qw net.mptcp.enabled=1
+	accel_cmdline
 	launcher_files_tidy
 	bash "$TOP/tests/launcher_firewall.sh" || FAILED=$((FAILED + 1))
 
