@@ -24,6 +24,34 @@ socks_answers() {
 	[[ $reply =~ ^\ *05\ (00|02|ff) ]]
 }
 
+# kernel_clock LINE: the guest clock's time in init's "mpsocks: [S.mmm] ..." LINE, in s.
+kernel_clock() {
+	local t=${1#*\[}
+	printf '%s\n' "${t%%]*}"
+}
+
+# usecs EPOCHREALTIME_VALUE or S.mmm: in microseconds, for bash arithmetic.
+usecs() {
+	local s=${1%.*} f=${1#*.}000000
+	echo $((10#$s * 1000000 + 10#${f:0:6}))
+}
+
+# boot_line: when each stage of this boot came, in seconds since the launcher started: qemu
+# started, the guest kernel started, /init ran, sockd listened, the proxy answered a SOCKS
+# greeting. The guest's own clock times /init and sockd after its kernel's start; that start is
+# placed by when the console's "sockd listening" line was read (polled every 10 ms, so up to
+# 10 ms late). Silent when the console did not show both lines.
+boot_line() {
+	local t0 kernel ready
+	[ -n "${GUEST_INIT:-}" ] && [ -n "${GUEST_LISTEN:-}" ] && [ -n "${LISTEN_SEEN:-}" ] || return 0
+	t0=$(usecs "$STARTED") ready=$(usecs "$READY_AT")
+	kernel=$(($(usecs "$LISTEN_SEEN") - $(usecs "$GUEST_LISTEN")))
+	say "boot: qemu started $(secs $(($(usecs "$QEMU_STARTED") - t0))), kernel $(secs $((kernel - t0))), /init $(secs $((kernel + $(usecs "$GUEST_INIT") - t0))), sockd listening $(secs $((kernel + $(usecs "$GUEST_LISTEN") - t0))), ready $(secs $((ready - t0))) s"
+}
+
+# secs MICROSECONDS: as S.mmm.
+secs() { printf '%d.%03d' $(($1 / 1000000)) $(($1 % 1000000 / 1000)); }
+
 # Reads what the console log gained since the last call: notes the readiness and panic
 # lines and, in the foreground, copies complete lines to the terminal. Builtins only, so
 # polling costs no fork.
@@ -34,7 +62,8 @@ scan_console() {
 		line=$CONSOLE_PART${line%$'\r'}
 		CONSOLE_PART=
 		case $line in
-		*'sockd listening on'*) CONSOLE_READY=1 ;;
+		*'] init started'*) GUEST_INIT=$(kernel_clock "$line") ;;
+		*'sockd listening on'*) CONSOLE_READY=1 GUEST_LISTEN=$(kernel_clock "$line") LISTEN_SEEN=$EPOCHREALTIME ;;
 		*'Kernel panic'*) CONSOLE_PANIC=1 ;;
 		esac
 		[ "$DETACH" = 1 ] || printf '%s\n' "$line"

@@ -87,15 +87,18 @@ cmd_up() {
 		[ ! -s "$STATE/qemu.log" ] || FAIL_WHY+=": $(tail -n1 "$STATE/qemu.log")"
 		die "$FAIL_WHY"
 	fi
+	READY_AT=$EPOCHREALTIME
 	rm -f "$STATE/creating"
 	start_watcher
 	[ -z "$(status_page_url)" ] || say "status page: $(status_page_url)"
 	if [ "$DETACH" = 1 ]; then
 		trap - EXIT INT TERM HUP
 		say "ready: socks5h://${GUEST_ADDRS[0]}:$PORT (uplinks: ${UP_IF[*]}; $USE_ACCEL; down: tools/mpsocks down --name $NAME)"
+		boot_line
 		exit 0
 	fi
 	say "ready: socks5h://${GUEST_ADDRS[0]}:$PORT (uplinks: ${UP_IF[*]}; $USE_ACCEL; Ctrl-C stops it)"
+	boot_line
 	STOPPING=0
 	trap 'STOPPING=1' INT TERM HUP
 	trap 'up_finished' EXIT
