@@ -501,12 +501,6 @@ static const char *apply(struct config *cfg, const char *name, const char *value
 	}
 	if (!value)
 		return "missing '=VALUE'";
-	if (strcmp(name, "off") == 0) {
-		if (strcmp(value, "reset") != 0)
-			return "expected 'reset'";
-		cfg->off_reset = 1;
-		return NULL;
-	}
 	if (strcmp(name, "nic") == 0)
 		return apply_nic(cfg, value, 0, why, wsize);
 	if (strcmp(name, "lan") == 0)

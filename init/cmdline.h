@@ -6,7 +6,6 @@
  *   mpsocks.nic=IF,dhcp[,backup]
  *   mpsocks.lan=IF,ADDR/PREFIX   mpsocks.port=N   mpsocks.user=NAME:PASS
  *   mpsocks.allow=CIDR[,CIDR...]  mpsocks.dns=IP[,IP...]  mpsocks.debug=0|1
- *   mpsocks.off=reset   (power off by a reset: the VM's microvm has no ACPI; qemu -no-reboot)
  *   mpsocks.exit=mpsocks://KEY@ADDR:PORT   (repeatable: the encrypted link, exits in order)
  *   mpsocks.exit=ADDR:PORT  mpsocks.exit_user=NAME:PASS   (the plain exit, for measurements)
  * A bad parameter is dropped as a whole (never half-applied); everything else still applies. */
@@ -72,7 +71,6 @@ struct config {
 	struct in_addr dns[CFG_MAX_DNS];
 	int n_dns;
 	int debug;
-	int off_reset; /* mpsocks.off=reset */
 	/* The exit (a sockd on the user's VPS) every CONNECT is chained through, and the login
 	 * the appliance gives it; the exit never runs without one, so has_exit implies
 	 * has_exit_user. ADDR is an IPv4 address: the launcher resolves names. */

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -116,14 +115,6 @@ static void send_all(int fd, const char *p, size_t n)
 	}
 }
 
-/* The launcher's "down" on a machine without a power button (microvm): the shutdown begins
- * in the signal loop, as for busybox's poweroff (SIGUSR2 to PID 1, which is us). */
-static size_t poweroff_answer(char *out, size_t cap)
-{
-	kill(getpid(), SIGUSR2);
-	return (size_t)snprintf(out, cap, "ok\nend\n");
-}
-
 /* Edge-triggered: woken on data and on the host connecting or leaving (while no host is
  * connected the port always polls readable, so level-triggered would spin). */
 static void on_port(void *arg)
@@ -151,8 +142,6 @@ static void on_port(void *arg)
 			in->req_len = 0;
 			if (strcmp(in->req, "status") == 0 && in->status)
 				in->out_len = status_answer(in->status, in->out, sizeof(in->out));
-			else if (strcmp(in->req, "poweroff") == 0)
-				in->out_len = poweroff_answer(in->out, sizeof(in->out));
 			else
 				in->out_len = info_answer(in->req, in->out, sizeof(in->out));
 			send_all(in->fd, in->out, in->out_len);

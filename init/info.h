@@ -11,8 +11,6 @@
  *                                                 (one per exit of the link, in their order)
  *              end
  *   status ->  status.h's JSON document (with its history) on one line, then end
- *   poweroff -> ok, end; init shuts down as on SIGUSR2 (the launcher's down on microvm, which
- *              has no ACPI power button)
  *
  * Everything comes from sock_diag (the MPTCP and TCP dumps), never from sockd, whose sockets
  * init does not own. Listeners are left out. */

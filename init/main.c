@@ -270,7 +270,7 @@ static void on_ready_timer(void *arg)
 
 static void poweroff_now(struct app *a, bool stragglers)
 {
-	shutdown_finish(&a->down, stragglers, a->cfg.off_reset);
+	shutdown_finish(&a->down, stragglers);
 	for (;;)
 		pause(); /* power off failed: PID 1 must still never exit */
 }

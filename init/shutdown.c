@@ -24,7 +24,7 @@ void shutdown_rest(struct shutdown *s)
 	kill(-1, SIGCONT); /* stopped ones must run to handle it */
 }
 
-void shutdown_finish(struct shutdown *s, bool stragglers, bool by_reset)
+void shutdown_finish(struct shutdown *s, bool stragglers)
 {
 	(void)s;
 	if (stragglers) {
@@ -32,7 +32,7 @@ void shutdown_finish(struct shutdown *s, bool stragglers, bool by_reset)
 		kill(-1, SIGKILL);
 	}
 	sync();
-	log_line(by_reset ? "power off (by a reset)" : "power off");
-	reboot(by_reset ? RB_AUTOBOOT : RB_POWER_OFF);
+	log_line("power off");
+	reboot(RB_POWER_OFF);
 	log_line("power off failed: %s; halting here", strerror(errno));
 }

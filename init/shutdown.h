@@ -22,9 +22,8 @@ struct shutdown {
 void shutdown_begin(struct shutdown *s, const char *why, uint64_t now);
 /* SIGTERM (and SIGCONT, so stopped ones handle it) to every process but PID 1. */
 void shutdown_rest(struct shutdown *s);
-/* SIGKILL to whatever is left, sync, reboot(RB_POWER_OFF), or with by_reset reboot(RB_AUTOBOOT)
- * (a machine without ACPI cannot power off; qemu -no-reboot ends at a reset). Returns only if
- * that failed (logged); PID 1 then idles, it never exits. */
-void shutdown_finish(struct shutdown *s, bool stragglers, bool by_reset);
+/* SIGKILL to whatever is left, sync, reboot(RB_POWER_OFF). Returns only if that failed
+ * (logged); PID 1 then idles, it never exits. */
+void shutdown_finish(struct shutdown *s, bool stragglers);
 
 #endif

@@ -83,10 +83,6 @@ static void test_scalars(struct check *c)
 	CHECK(c, "debug", cfg.debug == 1);
 	CHECK(c, "bare mpsocks.debug means on; =0 off", parse("mpsocks.debug") == 0 && cfg.debug &&
 	      parse("mpsocks.debug mpsocks.debug=0") == 0 && !cfg.debug);
-	CHECK(c, "power off by a reset only when asked (the VM's microvm has no ACPI)",
-	      parse("mpsocks.port=1") == 0 && !cfg.off_reset && parse("mpsocks.off=reset") == 0 && cfg.off_reset);
-	CHECK(c, "mpsocks.off=halt refused", parse("mpsocks.off=halt") == 1 && error_says("mpsocks.off=halt", "expected 'reset'") &&
-	      !cfg.off_reset);
 	CHECK(c, "repeated scalar: last wins", parse("mpsocks.port=1 mpsocks.port=2") == 0 && cfg.port == 2);
 	CHECK(c, "allow 0.0.0.0/0", parse("mpsocks.allow=0.0.0.0/0") == 0 && cfg.allow[0].prefix == 0);
 	CHECK(c, "quoted password with a space", parse("\"mpsocks.user=bob:pa ss\"") == 0 &&

@@ -92,7 +92,7 @@ kvm_works() {
 		return
 	fi
 	log=$(mktemp -d)
-	"$QEMU" -M "$MACHINE" -accel kvm -cpu host -m 128 -smp 1 -nodefaults -no-user-config -display none -no-reboot \
+	"$QEMU" -accel kvm -cpu host -m 128 -smp 1 -nodefaults -no-user-config -display none -no-reboot \
 		-kernel "$KERNEL" -initrd "$INITRD" -append "console=ttyS0 panic=-1" \
 		-serial "file:$log/console" </dev/null >"$log/qemu" 2>&1 &
 	pid=$!
@@ -120,12 +120,11 @@ kvm_works() {
 
 guest_cmdline() {
 	local i nic sep=
-	# noapictimer no_timer_check: the APIC timer calibration waits 100 ms; ipv6.disable=1 when
-	# no uplink has IPv6: inet6_init (~20 ms) and IPv6's per-link work are skipped, and init
-	# turns IPv6 off anyway (kernel/README.md measures). mpsocks.off=reset: microvm without
-	# ACPI cannot power off, and a reset ends qemu (-no-reboot); reboot=t: by a triple fault at
-	# once (the kernel would first knock ~1.3 s on a keyboard controller microvm lacks).
-	local -a words=(console=ttyS0 quiet panic=-1 noapictimer no_timer_check mpsocks.off=reset reboot=t)
+	# acpi=noirq: ACPI's PCI-link IRQ routing costs ~85 ms per NIC under TCG; noapictimer
+	# no_timer_check: the APIC timer calibration waits 100 ms; ipv6.disable=1 when no uplink
+	# has IPv6: inet6_init (~20 ms) and IPv6's per-link work are skipped, and init turns IPv6
+	# off anyway (kernel/README.md measures).
+	local -a words=(console=ttyS0 quiet panic=-1 acpi=noirq noapictimer no_timer_check)
 	has_ipv6 || words+=(ipv6.disable=1)
 	for i in "${!TAPS[@]}"; do
 		nic="mpsocks.nic=eth$i,${GUEST_ADDRS[i]}/24,gw=${HOST_ADDRS[i]}"
@@ -167,14 +166,14 @@ start_qemu() {
 		printf '[machine]\n  kernel = "%s"\n  initrd = "%s"\n  append = "%s"\n' "$KERNEL" "$INITRD" "$(guest_cmdline)" >"$STATE/qemu.cfg"
 	)
 	# shellcheck disable=SC2054 # qemu's own comma-separated option values
-	args=(-name "mpsocks-$NAME" -M "$MACHINE" -nodefaults -no-user-config -display none -no-reboot
+	args=(-name "mpsocks-$NAME" -nodefaults -no-user-config -display none -no-reboot
 		-m "$MEM" -smp 1 -readconfig "$STATE/qemu.cfg"
 		-chardev "socket,id=con,path=$STATE/console.sock,server=on,wait=off,logfile=$STATE/console.log"
 		-serial chardev:con
 		-chardev "socket,id=qmp,path=$STATE/qmp.sock,server=on,wait=off" -mon chardev=qmp,mode=control
 		# status's and check's questions to init (init/info.c), off the console; 2 ports, not
 		# 31: each port's virtqueues cost boot time under TCG (kernel start to /init +14 ms, not +25).
-		-device virtio-serial-device,id=vser,max_ports=2 -chardev "socket,id=info,path=$STATE/info.sock,server=on,wait=off"
+		-device virtio-serial-pci,id=vser,max_ports=2 -chardev "socket,id=info,path=$STATE/info.sock,server=on,wait=off"
 		-device virtserialport,bus=vser.0,nr=1,chardev=info,name=org.mpsocks.info
 		-pidfile "$STATE/qemu.pid")
 	if [ "$USE_ACCEL" = kvm ]; then
@@ -183,6 +182,8 @@ start_qemu() {
 		# +rdrand: qemu64 lacks it, and without it getrandom() blocks ~1 s until the crng is up.
 		args+=(-accel tcg -cpu "qemu64,+rdrand")
 	fi
+	# A smaller DSDT for the guest's ACPI to interpret (no PCI hotplug: the NICs are fixed).
+	args+=(-global PIIX4_PM.acpi-root-pci-hotplug=off -global PIIX4_PM.acpi-pci-hotplug-with-bridge-support=off)
 	for i in "${!TAPS[@]}"; do
 		if [ "${UP_DIRECT[i]:-0}" = 1 ]; then
 			# A macvtap is a character device, /dev/tapIFINDEX, that qemu inherits open.
@@ -193,7 +194,7 @@ start_qemu() {
 		else
 			args+=(-netdev "tap,id=n$i,ifname=${TAPS[i]},script=no,downscript=no,vhost=off")
 		fi
-		args+=(-device "virtio-net-device,netdev=n$i,mac=$(guest_mac "$i")")
+		args+=(-device "virtio-net-pci,netdev=n$i,mac=$(guest_mac "$i"),romfile=")
 	done
 	: >"$STATE/console.log"
 	# Its own session: Ctrl-C reaches us, and we power the guest off properly.
@@ -224,12 +225,12 @@ qmp() {
 	} | timeout 3 socat -t 0.2 - "UNIX-CONNECT:$sock" 2>/dev/null
 }
 
-# Powers the guest off: init shuts down cleanly when asked on the info port (microvm has no
-# power button) and resets, which ends qemu; up to GRACE seconds, then quit, then SIGKILL.
+# Powers the guest off: ACPI power button (init shuts down cleanly) for up to GRACE seconds,
+# then quit, then SIGKILL.
 stop_qemu() {
 	local state=$1 grace=$2 pid t
 	pid=$(qemu_pid_of "$state") || return 0
-	if ((grace > 0)) && printf 'poweroff\n' | timeout 3 socat -t 0.05 - "UNIX-CONNECT:$state/info.sock" >/dev/null 2>&1; then
+	if ((grace > 0)) && qmp "$state/qmp.sock" system_powerdown >/dev/null; then
 		for ((t = 0; t < grace * 10; t++)); do
 			is_running "$pid" || break
 			sleep 0.1
