@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pump.h"
@@ -20,12 +22,23 @@
 #define IPPROTO_MPTCP 262
 #endif
 
+/* At most this many of the entry's connections between their connect to an exit and their
+ * finished handshake. The exit gives a peer 5 s from its accept to prove the key (exitd.h)
+ * and counts one that does not as a stranger. A burst of 200 on a TCG guest queues ~6 s of
+ * X25519 work, so the last hellos came late, were dropped and, ten of them, could get the
+ * appliance's own address turned away (make test's exit group lost a connection once). The
+ * rest wait here, before they connect, where no deadline of the exit runs. 16: each hello
+ * leaves within ~0.5 s of its connect under TCG, and a link of 50 ms round trips still opens
+ * ~300 connections a second. */
+#define OPENING_AT_ONCE 16
+
 /* Shared by the entry and its children (MAP_SHARED): single-word stores, a race only ever
  * delays what the state file shows by one change. */
 struct shared {
 	struct exit_seen seen[LINK_KEYS_MAX];
 	int serving;           /* the exit of the latest connection carried; -1: none yet */
 	unsigned generation;   /* bumped on every change, for the state file's writer */
+	sem_t opening;         /* OPENING_AT_ONCE tokens (process-shared) */
 };
 
 static time_t now_s(void)
@@ -164,6 +177,20 @@ enum exit_state entry_probe(const struct net_addr *a, const struct net_addr *fro
 	return EXIT_UP;
 }
 
+/* A token of sh->opening, waiting at most SECONDS (a child that died holding one must not
+ * stop the others for good): true when one was taken, to be given back. */
+static bool opening_take(struct shared *sh, int seconds)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += seconds;
+	while (sem_timedwait(&sh->opening, &until) != 0)
+		if (errno != EINTR)
+			return false;
+	return true;
+}
+
 /* The first exit to answer, those that failed lately last: its index with C open, or -1.
  * When none answered within seconds, each that did not answer gets patient_seconds: a burst
  * of connections that fills the guest's queues loses a SYN or its answer now and then, and a
@@ -180,8 +207,11 @@ static int pick_exit(struct link_conn *c, struct entry_exits *ex, struct shared 
 			bool lately = s->state != EXIT_UP && s->failed_at && now - s->failed_at < ex->retry_seconds;
 			if (pass < 2 ? lately != (pass == 1) : got[i] != EXIT_NO_ANSWER)
 				continue;
+			bool token = opening_take(sh, ex->handshake_seconds);
 			fd = open_link(c, &ex->addr[i], NULL, &ex->tls[i], pass < 2 ? ex->seconds : ex->patient_seconds,
 				       ex->handshake_seconds);
+			if (token)
+				sem_post(&sh->opening);
 			if (fd >= 0) {
 				note(sh, i, EXIT_UP);
 				*link = fd;
@@ -291,6 +321,8 @@ int entry_serve(int listen_fd, struct entry_exits *ex)
 		return -errno;
 	memset(sh, 0, sizeof(*sh));
 	sh->serving = -1;
+	if (sem_init(&sh->opening, 1, OPENING_AT_ONCE) != 0)
+		return -errno;
 	signal(SIGPIPE, SIG_IGN);
 	/* Children are not waited for one by one: none of their statuses matters here. */
 	signal(SIGCHLD, SIG_IGN);

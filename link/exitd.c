@@ -45,6 +45,11 @@ struct penalty {
 	time_t last; /* its latest failure, or the latest time it was turned away */
 };
 
+struct penalties {
+	struct penalty slot[PENALTY_SLOTS];
+	time_t said; /* the last "turned away" line: at most one per penalty_seconds */
+};
+
 struct child {
 	pid_t pid;
 	struct sockaddr_storage who;
@@ -59,7 +64,7 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_st
 	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
 }
 
-static struct penalty *slot_of(struct penalty *tab, const struct sockaddr_storage *who)
+static struct penalty *slot_of(struct penalties *tab, const struct sockaddr_storage *who)
 {
 	unsigned h = 2166136261u;
 	const unsigned char *p;
@@ -74,11 +79,11 @@ static struct penalty *slot_of(struct penalty *tab, const struct sockaddr_storag
 	}
 	for (i = 0; i < n; i++)
 		h = (h ^ p[i]) * 16777619u;
-	return &tab[h % PENALTY_SLOTS];
+	return &tab->slot[h % PENALTY_SLOTS];
 }
 
 /* Turned away while it keeps knocking: each try renews the penalty. */
-static bool turned_away(struct penalty *tab, const struct sockaddr_storage *who, const struct exitd_limits *lim)
+static bool turned_away(struct penalties *tab, const struct sockaddr_storage *who, const struct exitd_limits *lim)
 {
 	struct penalty *s = slot_of(tab, who);
 	time_t now = time(NULL);
@@ -89,7 +94,9 @@ static bool turned_away(struct penalty *tab, const struct sockaddr_storage *who,
 	return true;
 }
 
-static void count_failure(struct penalty *tab, const struct sockaddr_storage *who, const struct exitd_limits *lim)
+/* One more failure of WHO's; the one that turns it away is said on stderr, for the exit's
+ * operator, at most once per penalty_seconds (a flood from many addresses says one line). */
+static void count_failure(struct penalties *tab, const struct sockaddr_storage *who, const struct exitd_limits *lim)
 {
 	struct penalty *s = slot_of(tab, who);
 	time_t now = time(NULL);
@@ -100,6 +107,14 @@ static void count_failure(struct penalty *tab, const struct sockaddr_storage *wh
 	}
 	s->failures++;
 	s->last = now;
+	if (s->failures == lim->max_failures && now - tab->said >= lim->penalty_seconds) {
+		char host[NI_MAXHOST] = "?";
+
+		tab->said = now;
+		getnameinfo((const struct sockaddr *)who, sizeof(*who), host, sizeof(host), NULL, 0, NI_NUMERICHOST);
+		fprintf(stderr, "mpslink: %s failed to prove the key %d times within %d s: turned away while it keeps trying\n",
+			host, lim->max_failures, lim->penalty_seconds);
+	}
 }
 
 /* A: connected in plain TCP within SECONDS: the fd, or -EPERM where the exit never goes
@@ -210,7 +225,7 @@ static int serve_one(int fd, struct link_tls *t, const struct exitd_limits *lim)
 }
 
 /* Collects ended children (waiting for one first when BLOCK); counts the unproven ones. */
-static void reap(struct child *kids, int *nkids, struct penalty *tab, const struct exitd_limits *lim, bool block)
+static void reap(struct child *kids, int *nkids, struct penalties *tab, const struct exitd_limits *lim, bool block)
 {
 	int st, i;
 	pid_t pid;
@@ -231,17 +246,18 @@ static void reap(struct child *kids, int *nkids, struct penalty *tab, const stru
 
 int exitd_serve(int listen_fd, struct link_tls *t, const struct exitd_limits *lim)
 {
-	struct penalty tab[PENALTY_SLOTS] = { 0 };
+	struct penalties tab;
 	struct child kids[lim->max_children];
 	int nkids = 0, fd;
 	struct sockaddr_storage who;
 	socklen_t wlen;
 	pid_t pid;
 
+	memset(&tab, 0, sizeof(tab));
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
 		/* Full: wait for a child rather than accept (the listen queue holds the rest). */
-		reap(kids, &nkids, tab, lim, nkids >= lim->max_children);
+		reap(kids, &nkids, &tab, lim, nkids >= lim->max_children);
 		if (nkids >= lim->max_children)
 			continue;
 		struct pollfd p = { .fd = listen_fd, .events = POLLIN };
@@ -251,7 +267,7 @@ int exitd_serve(int listen_fd, struct link_tls *t, const struct exitd_limits *li
 		fd = accept4(listen_fd, (struct sockaddr *)&who, &wlen, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		if (turned_away(tab, &who, lim)) {
+		if (turned_away(&tab, &who, lim)) {
 			close(fd);
 			continue;
 		}

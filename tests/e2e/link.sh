@@ -204,6 +204,11 @@ hostile_flood() {
 	closes=$(ip netns exec "$BED_FAR" "$PY" "$TOP/tests/e2e/link_hostile.py" closes "$BED_FAR_GW" "$LPORT")
 	echo "a new opening from the flooding address is closed after $closes s"
 	[ "$(echo "$closes < 0.5" | bc)" = 1 ] || fail "the flooding address is not turned away ($closes s to close)"
+	# The exit's operator is told, in one line per 30 s however many addresses flood.
+	n=$(grep -ac 'failed to prove the key 10 times within 30 s: turned away while it keeps trying' "$BED_LOGS/link-exit.log" || true)
+	if [ "$n" -lt 1 ] || [ "$n" -gt $(((SECONDS - t0) / 30 + 2)) ]; then
+		fail "the exit's log says 'turned away' $n times for a flood of 64 addresses over $((SECONDS - t0)) s"
+	fi
 	for i in 1 2; do curl_socks name -o /dev/null "http://$BED_FAR_ADDR/bytes/1024?tag=$(tag lafter)" || fail "the client was shut out too"; done
 }
 
