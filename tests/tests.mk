@@ -16,7 +16,8 @@ TEST_TOOLS := $(MPTCP_SERVER) $(MPTCP_GET)
 TEST_HEADERS := $(wildcard $(TOP)/tests/server/*.h)
 FUZZ_SECONDS ?= 30
 
-$(MPTCP_SERVER): $(addprefix $(TOP)/tests/server/,mptcp_server.c subflows.c request.c sha256.c pattern.c) $(TEST_HEADERS)
+$(MPTCP_SERVER): $(addprefix $(TOP)/tests/server/,mptcp_server.c subflows.c request.c sha256.c pattern.c) \
+		$(TOP)/link/net.c $(TOP)/link/net.h $(TEST_HEADERS)
 	$(call banner,tests mptcp_server)
 	@mkdir -p $(@D)
 	$(TEST_CC) $(TEST_CFLAGS) -o $@ $(filter %.c,$^)

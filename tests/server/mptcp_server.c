@@ -6,12 +6,16 @@
  * rx_full: an upload that stopped with this side's receive buffer full and nothing to read:
  * out-of-order data behind a hole, the receiving kernel's MPTCP deadlock (kernel/patches/
  * mptcp-rx-hole-under-full-rcvbuf.patch; this server runs on the host's kernel).
+ * rx_unstuck=N: how often an upload had that deadlock and got out of it by the exit's own cure,
+ * net_rx_unstick() (link/net.h), tried after each second with nothing to read: the bed stands
+ * in for a server whose kernel we cannot patch, and the soak counts these apart.
  * in/out count body bytes only; the subflow list is every subflow seen during the transfer.
  * Usage: mptcp_server [--tcp] ADDR PORT   (stdout should be a file opened for appending;
  *                                       --tcp: a plain IPPROTO_TCP listener, which no client
  *                                       can make MPTCP: the exit's far server, mptcp=0)
  *        mptcp_server --pattern TAG N  (writes what GET /bytes/N?tag=TAG sends: tests compute
  *                                       the expected sha256 without asking the server) */
+#include "../../link/net.h"
 #include "pattern.h"
 #include "request.h"
 #include "sha256.h"
@@ -51,6 +55,7 @@ struct conn {
 	int complete;
 	struct timespec start;
 	uint32_t rx_full[2]; /* SO_MEMINFO's rmem_alloc and rcvbuf, when the upload stopped so */
+	unsigned rx_unstuck;
 };
 
 static double since(const struct timespec *t0)
@@ -154,7 +159,9 @@ static void rx_state(struct conn *c)
 static void do_upload(struct conn *c, const char *body, size_t nbody)
 {
 	static char buf[CHUNK];
+	struct timeval second = { .tv_sec = 1 };
 	uint64_t next_sample = 0;
+	int idle = 0; /* seconds in a row with nothing to read */
 
 	if (c->req.expect_continue && !nbody &&
 	    send_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0)
@@ -163,15 +170,21 @@ static void do_upload(struct conn *c, const char *body, size_t nbody)
 		nbody = (size_t)c->req.length;
 	sha256_update(&c->hin, body, nbody);
 	c->in = nbody;
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &second, sizeof(second));
 	while (c->in < c->req.length) {
 		size_t want = c->req.length - c->in < CHUNK ? (size_t)(c->req.length - c->in) : CHUNK;
 		ssize_t r = recv(c->fd, buf, want, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && ++idle < IDLE_SECS) {
+			c->rx_unstuck += net_rx_unstick(c->fd) > 0;
+			continue;
+		}
 		if (r < 0)
 			rx_state(c);
 		if (r <= 0)
 			return;
+		idle = 0;
 		sha256_update(&c->hin, buf, (size_t)r);
 		c->in += (uint64_t)r;
 		if (c->in >= next_sample) {
@@ -199,6 +212,8 @@ static void report(struct conn *c, char *line, size_t size)
 	if (c->rx_full[1])
 		snprintf(line + strlen(line), size - strlen(line), " rx_full=%u/%u", c->rx_full[0],
 			 c->rx_full[1]);
+	if (c->rx_unstuck)
+		snprintf(line + strlen(line), size - strlen(line), " rx_unstuck=%u", c->rx_unstuck);
 	subflows_format(&c->sf, line, size);
 }
 
