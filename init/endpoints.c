@@ -175,7 +175,7 @@ void endpoints_late(const struct uplinks *up, int i)
 
 /* Static uplinks only: a DHCP uplink's endpoint follows its lease, the LAN NIC has none;
  * and only with MPTCP (setup said once that there is none: no line per carrier change). */
-static bool withdrawable(const struct uplinks *up, int i)
+bool endpoints_withdrawable(const struct uplinks *up, int i)
 {
 	return i >= 0 && i < up->n && up->u[i].ok && !up->u[i].lan && !up->u[i].cfg->dhcp &&
 	       access("/proc/sys/net/mptcp/enabled", F_OK) == 0;
@@ -186,7 +186,7 @@ int endpoints_withdraw(const struct uplinks *up, int i)
 	struct mptcp_pm pm;
 	int err;
 
-	if (!withdrawable(up, i))
+	if (!endpoints_withdrawable(up, i))
 		return -EINVAL;
 	if (mptcp_pm_open(&pm) != 0)
 		return -ENOENT;
@@ -211,7 +211,7 @@ int endpoints_restore(struct uplinks *up, int i)
 	struct mptcp_pm pm;
 	unsigned id;
 
-	if (!withdrawable(up, i))
+	if (!endpoints_withdrawable(up, i))
 		return -EINVAL;
 	if (mptcp_pm_open(&pm) != 0)
 		return -ENOENT;

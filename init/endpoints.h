@@ -5,12 +5,15 @@
 #ifndef MPSOCKS_ENDPOINTS_H
 #define MPSOCKS_ENDPOINTS_H
 #include "mptcp.h"
+#include <stdbool.h>
 #include "uplinks.h"
 
 /* Returns the number of endpoints the kernel holds, or -1 (no MPTCP; logged). */
 int endpoints_setup(const struct uplinks *up);
 /* Uplink i came late (uplinks_late): raises the limits and adds its endpoint. */
 void endpoints_late(const struct uplinks *up, int i);
+/* Whether uplink i's endpoint follows the uplink's state (endpoints_withdraw/_restore act). */
+bool endpoints_withdrawable(const struct uplinks *up, int i);
 /* Uplink i is down (its NIC lost its carrier, or the host said so: uplinkctl.h): its endpoint
  * is deleted, so the kernel closes its subflows now, not after retransmission timeouts.
  * 0 or -errno; DHCP uplinks are left to their lease (lease.c). */

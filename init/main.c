@@ -393,8 +393,10 @@ static void on_link(void *arg)
 	dhcp_links(&a->dhcp); /* late DHCP NICs get udhcpc; carrier changes release/renew */
 }
 
-/* The host's word on its uplinks: their endpoints withdrawn and re-added, the main route
- * through a live one. */
+/* The host's word on its uplinks: the main route through a live one, their endpoints
+ * withdrawn and re-added. The route moves first: withdrawing an endpoint fails the connects
+ * still leaving from its address (kernel/patches/mptcp-endpoint-removal-fails-its-
+ * connects.patch), and sockd connects those again from where the main route then points. */
 static void on_uplinkctl(void *arg)
 {
 	struct app *a = arg;
@@ -403,13 +405,21 @@ static void on_uplinkctl(void *arg)
 
 	uplinkctl_read(&a->ctl, a->up.n, &down, &back);
 	for (i = 0; i < a->up.n; i++) {
-		if (down & (1u << i) && endpoints_withdraw(&a->up, i) != -EINVAL)
+		if (!endpoints_withdrawable(&a->up, i))
+			continue;
+		if (down & (1u << i))
 			a->live &= ~(1u << i);
-		if (back & (1u << i) && endpoints_restore(&a->up, i) != -EINVAL)
+		if (back & (1u << i))
 			a->live |= 1u << i;
 	}
 	if (down | back)
 		main_route(a);
+	for (i = 0; i < a->up.n; i++) {
+		if (down & (1u << i))
+			endpoints_withdraw(&a->up, i);
+		if (back & (1u << i))
+			endpoints_restore(&a->up, i);
+	}
 }
 
 /* Where the host's word comes: the listen address, from the listen NIC's gateway (the host's
