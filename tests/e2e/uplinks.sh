@@ -105,17 +105,50 @@ back1_new() { renumber1 1 11; in_inet ip link set dn1 up; await_log "uplink 1 (u
 move1() { renumber1 11 1; }
 moved1() { await_log 'uplink 1 (up1): .*\(renumbered\|-> up\)' 5; }
 
-# A blackhole: the internet side drops everything of dn1 both ways (ARP too); carrier stays.
-hole1() {
+# hole I: a blackhole: the internet side drops everything of dnI both ways (ARP too); the
+# carrier stays. heal I ends it.
+hole() {
 	in_inet nft -f - <<-EOF
-		table netdev mps_hole {
-			chain in { type filter hook ingress device dn1 priority 0; policy drop; }
-			chain out { type filter hook egress device dn1 priority 0; policy drop; }
+		table netdev mps_hole$1 {
+			chain in { type filter hook ingress device dn$1 priority 0; policy drop; }
+			chain out { type filter hook egress device dn$1 priority 0; policy drop; }
 		}
 	EOF
-	await_log "uplink 1 (up1): up -> blackholed" 6
 }
-heal1() { in_inet nft delete table netdev mps_hole; await_log "uplink 1 (up1): blackholed -> up" 5; }
+heal() { in_inet nft delete table netdev "mps_hole$1"; }
+hole1() { hole 1 && await_log "uplink 1 (up1): up -> blackholed" 6; }
+heal1() { heal 1 && await_log "uplink 1 (up1): blackholed -> up" 5; }
+
+# connect_in_hole: the first uplink, the main route, is blackholed just as a client connects:
+# the SYN leaves from it before the watcher sees the hole (two probes, 0.5 s apart). When the
+# guest then withdraws the uplink's endpoint, the kernel fails that connect and sockd connects
+# again from the next uplink, so the download arrives intact, over MPTCP, with no subflow from
+# the blackholed uplink. (Before, the connect went on there and fell back to plain TCP after
+# two lost SYNs: it hung until the hole healed.)
+connect_in_hole() {
+	local t out line peers rc=0 dead again
+	need_vm
+	t=$(tag inhole) out=$BED_DIR/get-$t again=$(count_lines 'connecting again from' "$(console_log "$VM")")
+	dead=$(ip -n "$BED_HOST" -4 -o addr show dev up0 | awk '{sub("/.*", "", $4); print $4}')
+	SEEN=$(watch_log | grep -c -- "uplink " || true)
+	hole 0
+	in_host timeout 20 "$MPTCP_GET" --socks "$PROXY" "$BED_SERVER_ADDR" "$BED_SERVER_PORT" \
+		"/bytes/$((4 * MIB))?tag=$t" >"$out" 2>&1 || rc=$?
+	await_log "uplink 0 (up0): up -> blackholed" 6
+	heal 0
+	await_log "uplink 0 (up0): blackholed -> up" 5
+	echo "client: $(cat "$out")" >&2
+	[ "$rc" = 0 ] || fail "the connection set up in the hole failed (rc $rc): $(head -c 200 "$out")"
+	line=$(wait_report "$t")
+	echo "server: $line" >&2
+	echo "sockd: $(grep -o 'connecting again from [^ ]*' "$(console_log "$VM")" | tail -n 1)" >&2
+	[ "$(bed_field "$(cat "$out")" sha256)" = "$(bed_field "$line" sha256_out)" ] || fail "sha256 differs"
+	[ "$(bed_field "$line" mptcp)" = 1 ] || fail "the connection fell back to plain TCP"
+	peers=$(bed_subflow_peers "$line" | tr '\n' ' ')
+	[[ " $peers" != *" $dead "* ]] || fail "a subflow came from the blackholed uplink ($dead): [$peers]"
+	(($(count_lines 'connecting again from' "$(console_log "$VM")") > again)) ||
+		fail "sockd did not connect again: the connect did not start in the hole, nothing tested"
+}
 
 # up3 appears: a new veth pair, as a USB modem plugged in.
 plug3() {
@@ -159,7 +192,8 @@ status_shows() {
 # at its first address.
 reset_uplinks() {
 	bed_unshape
-	in_inet nft delete table netdev mps_hole 2>/dev/null || true
+	in_inet nft delete table netdev mps_hole0 2>/dev/null || true
+	in_inet nft delete table netdev mps_hole1 2>/dev/null || true
 	ip -n "$BED_HOST" link del up3 2>/dev/null || true
 	in_inet ip link set dn0 up || true
 	in_inet ip link set dn1 up || true
@@ -196,6 +230,8 @@ scenarios() {
 		with_download hole 1 hole1 heal1
 	run_test "$cc: the first uplink cut and restored during a download: intact, new connections use it again" \
 		with_download first 0 cut0 back0
+	run_test "$cc: a connection set up as the first uplink is blackholed starts over from another once the guest sees it: intact, MPTCP, no subflow from the hole" \
+		connect_in_hole
 	vm_down "$VM"
 	reset_uplinks
 }
