@@ -24,10 +24,11 @@ socks_answers() {
 	[[ $reply =~ ^\ *05\ (00|02|ff) ]]
 }
 
-# kernel_clock LINE: the guest clock's time in init's "mpsocks: [S.mmm] ..." LINE, in s.
+# kernel_clock VAR LINE: VAR set to the guest clock's time in init's "mpsocks: [S.mmm] ..."
+# LINE, in s (no fork: scan_console's polling calls it).
 kernel_clock() {
-	local t=${1#*\[}
-	printf '%s\n' "${t%%]*}"
+	local t=${2#*\[}
+	printf -v "$1" '%s' "${t%%]*}"
 }
 
 # usecs EPOCHREALTIME_VALUE or S.mmm: in microseconds, for bash arithmetic.
@@ -62,8 +63,8 @@ scan_console() {
 		line=$CONSOLE_PART${line%$'\r'}
 		CONSOLE_PART=
 		case $line in
-		*'] init started'*) GUEST_INIT=$(kernel_clock "$line") ;;
-		*'sockd listening on'*) CONSOLE_READY=1 GUEST_LISTEN=$(kernel_clock "$line") LISTEN_SEEN=$EPOCHREALTIME ;;
+		*'] init started'*) kernel_clock GUEST_INIT "$line" ;;
+		*'sockd listening on'*) LISTEN_SEEN=$EPOCHREALTIME CONSOLE_READY=1 && kernel_clock GUEST_LISTEN "$line" ;;
 		*'Kernel panic'*) CONSOLE_PANIC=1 ;;
 		esac
 		[ "$DETACH" = 1 ] || printf '%s\n' "$line"
