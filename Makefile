@@ -68,7 +68,7 @@ help:
 	@echo '  exit-bundle    out/mpsocks-exit.tar.gz: the exit for a VPS (sockd, launcher, systemd unit)'
 	@echo '  dist           out/mpsocks-VERSION-x86_64.tar.gz: launcher, images, man page, unit (reproducible)'
 	@echo '  deb            out/mpsocks_DEBVERSION_amd64.deb and mpsocks-exit_..._amd64.deb (apt install ./...)'
-	@echo '  soak           an hour of churn in the bed, two guests (SOAK_MINUTES=60; needs root; not in make test)'
+	@echo '  soak           an hour of churn in the bed, two guests (SOAK_MINUTES=60; needs root; make test runs 5 min)'
 	@echo '  install uninstall   PREFIX=/usr/local DESTDIR=: mpsocks on PATH, images in PREFIX/share/mpsocks'
 	@echo '  check-repro    two clean builds of HEAD in /tmp, compared byte for byte (~15 min on 2 cores)'
 	@echo '  test-hw        only the hardware image test under OVMF (also a group of make test)'
